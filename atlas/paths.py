@@ -11,7 +11,9 @@ GEO_DIR = Path(os.environ.get("ATLAS_GEO_DIR", ROOT / "geo"))
 STATIC_DIR = ROOT / "static"
 TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomy"
 # Raw open data (read-only, only needed by `python -m atlas build`).
-SHARED_SOURCES = Path(os.environ.get("ATLAS_SHARED_SOURCES", ROOT.parent / "shared" / "data-sources"))
+SHARED_SOURCES = Path(
+    os.environ.get("ATLAS_SHARED_SOURCES", ROOT.parent / "shared" / "data-sources")
+)
 
 INITIATIVES_FILE = "initiatives.parquet"
 REJECTED_FILE = "rejected.csv"

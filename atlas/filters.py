@@ -1,0 +1,134 @@
+"""Filters as plain data: one value object, a vectorised mask, and a URL round trip.
+
+Like datasette's facets, a filter is a small dict of lists that can live in a URL
+(`?theme=employment&theme=proximity&country=IT&q=coop`); `from_params` validates what comes in
+and says what it dropped, so a pasted URL never breaks a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+import pandas as pd
+
+from atlas.text import fold, fold_series
+from atlas.themes import NO_THEME
+
+# URL parameter name → Filters field, and the column each field filters.
+PARAMS = {
+    "theme": "themes",
+    "legal": "legal_forms",
+    "org": "org_structures",
+    "country": "countries",
+    "source": "sources",
+}
+COLUMN_OF = {
+    "legal_forms": "legal_form",
+    "org_structures": "org_structure",
+    "countries": "country",
+    "sources": "source",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which initiatives to keep. Empty tuple = no restriction. Values OR within a field,
+    fields AND together (as in any faceted search)."""
+
+    themes: tuple[str, ...] = ()
+    legal_forms: tuple[str, ...] = ()
+    org_structures: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+    def to_params(self) -> dict[str, list[str]]:
+        """URL parameters (repeated keys for lists); empty fields are left out."""
+        out = {p: list(getattr(self, f)) for p, f in PARAMS.items() if getattr(self, f)}
+        if self.text.strip():
+            out["q"] = [self.text.strip()]
+        return out
+
+    def describe(self, theme_labels: Mapping[str, str] | None = None) -> str:
+        """One line a human reads in an export header: 'themes: X, Y; country: IT'."""
+        labels = theme_labels or {}
+        parts = []
+        if self.themes:
+            parts.append("themes: " + ", ".join(labels.get(t, t) for t in self.themes))
+        for name, label in (
+            ("legal_forms", "legal form"),
+            ("org_structures", "organisational structure"),
+            ("countries", "country"),
+            ("sources", "source"),
+        ):
+            if getattr(self, name):
+                parts.append(f"{label}: " + ", ".join(getattr(self, name)))
+        if self.text.strip():
+            parts.append(f'text: "{self.text.strip()}"')
+        return "; ".join(parts) or "no filter (all initiatives)"
+
+
+def from_params(
+    params: Mapping[str, Sequence[str] | str], allowed: Mapping[str, Sequence[str]]
+) -> tuple[Filters, list[str]]:
+    """Filters from URL parameters; values not in `allowed[field]` are dropped with a notice."""
+    notices: list[str] = []
+    values: dict[str, object] = {}
+    for param, field in PARAMS.items():
+        raw = params.get(param, [])
+        items = [raw] if isinstance(raw, str) else list(raw)
+        items = [v for item in items for v in str(item).split("|") if v.strip()]
+        ok = set(allowed.get(field, ()))
+        kept = [v for v in dict.fromkeys(items) if v in ok]
+        bad = [v for v in items if v not in ok]
+        if bad:
+            notices.append(f"Ignored unknown {param} value(s) in the URL: {', '.join(bad)}")
+        values[field] = tuple(kept)
+    q = params.get("q", "")
+    text = q if isinstance(q, str) else (q[0] if q else "")
+    values["text"] = str(text)[:200]
+    return Filters(**values), notices  # type: ignore[arg-type]
+
+
+def mask(df: pd.DataFrame, f: Filters) -> np.ndarray:
+    """Boolean array over `df` rows: True where the initiative passes every filter."""
+    keep = np.ones(len(df), dtype=bool)
+    if f.themes:
+        wanted = set(f.themes) - {NO_THEME}
+        has = df["themes"].map(lambda ts: bool(wanted.intersection(ts))).to_numpy(bool)
+        if NO_THEME in f.themes:
+            has = has | (df["themes"].map(len).to_numpy() == 0)
+        keep &= has
+    for field, column in COLUMN_OF.items():
+        chosen = getattr(f, field)
+        if chosen:
+            keep &= df[column].isin(chosen).to_numpy(bool)
+    needle = fold(f.text)
+    if needle:
+        haystack = df["search_text"] if "search_text" in df else search_text(df)
+        keep &= haystack.str.contains(needle, regex=False).to_numpy(bool)
+    return keep
+
+
+def search_text(df: pd.DataFrame) -> pd.Series:
+    """Folded name + description + locality, the haystack of the free-text filter."""
+    parts = [fold_series(df[c].fillna("")) for c in ("name", "description", "locality") if c in df]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + " " + part
+    return out
+
+
+def apply(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    return df[mask(df, f)]
+
+
+def without(f: Filters, field: str) -> Filters:
+    """The same filters minus one field: facet counts show what choosing a value would add."""
+    blank = {x.name: x.default for x in fields(Filters)}
+    return replace(f, **{field: blank[field]})

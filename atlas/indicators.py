@@ -1,0 +1,157 @@
+"""Region indicators: pure functions over the initiatives table and a region layer.
+
+Every function takes the full table plus a `Filters`, so each figure follows the user's filters.
+Per-capita figures are NaN ("no data") where the population is unknown or zero, never 0 or inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from atlas.filters import Filters, mask
+from atlas.layers import LAYERS
+from atlas.themes import NO_THEME, theme_ids
+
+PER = 100_000
+
+
+def per_100k(count: pd.Series | float, population: pd.Series | float) -> pd.Series | float:
+    """count per 100,000 inhabitants; NaN where population is missing or not positive."""
+    pop = pd.to_numeric(population, errors="coerce")
+    if isinstance(pop, pd.Series):
+        pop = pop.where(pop > 0)
+        return count / pop * PER
+    if pop is None or pd.isna(pop) or pop <= 0:
+        return float("nan")
+    return count / pop * PER
+
+
+def region_counts(df: pd.DataFrame, layer_id: str, f: Filters = Filters()) -> pd.Series:
+    """Initiatives per region code of a layer (regions with none are absent)."""
+    column = LAYERS[layer_id].column
+    sub = df.loc[mask(df, f), column]
+    return sub.dropna().value_counts().rename("initiatives")
+
+
+def theme_counts(df: pd.DataFrame) -> pd.Series:
+    """Initiatives carrying each theme (taxonomy order), plus `no_theme`."""
+    exploded = df["themes"].explode().dropna()
+    counts = exploded.value_counts().reindex(theme_ids(), fill_value=0)
+    counts[NO_THEME] = int((df["themes"].map(len) == 0).sum())
+    return counts.astype(int)
+
+
+def theme_mix(df: pd.DataFrame) -> pd.Series:
+    """Share of initiatives carrying each theme (sums to more than 1: themes overlap)."""
+    n = len(df)
+    counts = theme_counts(df)
+    return counts / n if n else counts.astype(float) * np.nan
+
+
+def category_mix(df: pd.DataFrame, column: str, top: int = 10) -> pd.Series:
+    """Share of initiatives per value of `column` (legal form, org structure...); the tail
+    beyond `top` is summed as 'Other values' and missing values as 'Not stated'."""
+    n = len(df)
+    if not n:
+        return pd.Series(dtype=float)
+    counts = df[column].fillna("Not stated").value_counts()
+    if len(counts) > top:
+        tail = pd.Series({"Other values": counts.iloc[top:].sum()})
+        counts = pd.concat([counts.iloc[:top], tail])
+    return counts / n
+
+
+def region_table(
+    df: pd.DataFrame,
+    regions: pd.DataFrame,
+    layer_id: str,
+    f: Filters = Filters(),
+    theme: str | None = None,
+) -> pd.DataFrame:
+    """One row per region of the layer: initiatives, per 100k, theme share, ranks.
+
+    `regions` is the layer table (geometry optional). `theme_share` is the share of the
+    region's filtered initiatives carrying `theme` (NaN where a region has none).
+    """
+    column = LAYERS[layer_id].column
+    keep = mask(df, f)
+    sub = df.loc[keep & df[column].notna().to_numpy()]
+    counts = sub[column].value_counts()
+    out = pd.DataFrame(
+        {
+            "code": regions["code"].to_numpy(),
+            "name": regions["name"].to_numpy(),
+            "country": regions["country"].to_numpy(),
+            "population": pd.to_numeric(regions["population"], errors="coerce").to_numpy(),
+            "population_year": regions["population_year"].to_numpy(),
+        }
+    )
+    out["initiatives"] = out["code"].map(counts).fillna(0).astype(int)
+    out["per_100k"] = per_100k(out["initiatives"], out["population"])
+    if theme:
+        with_theme = sub.loc[sub["themes"].map(lambda ts: theme in ts), column].value_counts()
+        n = out["initiatives"].where(out["initiatives"] > 0)
+        out["theme_share"] = out["code"].map(with_theme).fillna(0) / n
+    out["rank_in_layer"] = out["initiatives"].rank(ascending=False, method="min").astype(int)
+    out["rank_in_country"] = (
+        out.groupby("country")["initiatives"].rank(ascending=False, method="min").astype(int)
+    )
+    country_total = out.groupby("country")["initiatives"].transform("sum")
+    out["share_of_country"] = out["initiatives"] / country_total.where(country_total > 0)
+    return out
+
+
+def region_profile(
+    df: pd.DataFrame,
+    regions: pd.DataFrame,
+    layer_id: str,
+    code: str,
+    f: Filters = Filters(),
+    countries: pd.DataFrame | None = None,
+) -> dict:
+    """Headline numbers of one region next to its country and the whole table ('Europe').
+
+    `countries` is the `countries` layer table, used for the country's population.
+    Raises KeyError for an unknown code.
+    """
+    table = region_table(df, regions, layer_id, f)
+    rows = table[table["code"] == code]
+    if rows.empty:
+        raise KeyError(f"no region {code!r} in layer {layer_id!r}")
+    row = rows.iloc[0]
+    keep = mask(df, f)
+    column = LAYERS[layer_id].column
+    in_region = df[keep & (df[column] == code).to_numpy()]
+    in_country = df[keep & (df["country"] == row["country"]).to_numpy()]
+    everywhere = df[keep]
+    country_pop = float("nan")
+    if countries is not None:
+        match = countries.loc[countries["code"] == row["country"], "population"]
+        country_pop = float(match.iloc[0]) if len(match) else float("nan")
+    return {
+        "code": code,
+        "name": row["name"],
+        "layer": layer_id,
+        "country": row["country"],
+        "initiatives": int(row["initiatives"]),
+        "population": row["population"],
+        "population_year": row["population_year"],
+        "per_100k": row["per_100k"],
+        "rank_in_layer": int(row["rank_in_layer"]),
+        "regions_in_layer": len(table),
+        "rank_in_country": int(row["rank_in_country"]),
+        "regions_in_country": int((table["country"] == row["country"]).sum()),
+        "share_of_country": row["share_of_country"],
+        "country_initiatives": len(in_country),
+        "country_per_100k": per_100k(len(in_country), country_pop),
+        "theme_mix": pd.DataFrame(
+            {
+                "region": theme_mix(in_region),
+                "country": theme_mix(in_country),
+                "all": theme_mix(everywhere),
+            }
+        ),
+        "legal_forms": category_mix(in_region, "legal_form"),
+        "by_source": in_region["source"].value_counts(),
+    }

@@ -1,0 +1,51 @@
+"""Shared fixtures: a tiny synthetic initiatives table (labelled synthetic) for pure-logic tests."""
+
+import pandas as pd
+import pytest
+
+from atlas.filters import search_text
+from atlas.schema import conform
+
+
+def synthetic_rows() -> pd.DataFrame:
+    rows = [
+        # id, name, description, country, themes, legal, source, nuts3, nuts2, uk
+        ("s:1", "Coop Émilie", "bread and jobs", "IT", ["employment", "proximity"], "Society",
+         "synthetic", "ITH55", "ITH5", None),
+        ("s:2", "Repair Café Bologna", "repairs", "IT", ["circular"], None,
+         "synthetic", "ITH55", "ITH5", None),
+        ("s:3", "Farm shop", "local food", "IT", ["proximity"], "Company",
+         "synthetic", "ITH56", "ITH5", None),
+        ("s:4", "Club", "", "GB", [], "Society", "synthetic", None, None, "UKI"),
+        ("s:5", "Care coop", "social care", "GB", ["social_services"], "Society",
+         "synthetic", None, None, "UKI"),
+    ]
+    df = pd.DataFrame(
+        rows,
+        columns=["id", "name", "description", "country", "themes", "legal_form", "source",
+                 "code_nuts3", "code_nuts2", "code_uk_regions"],
+    )
+    df["code_countries"] = df["country"]
+    df["lat"], df["lon"] = 44.5, 11.3
+    df["license"] = "synthetic (tests only)"
+    df = conform(df)
+    df["search_text"] = search_text(df)
+    return df
+
+
+@pytest.fixture
+def rows() -> pd.DataFrame:
+    return synthetic_rows()
+
+
+@pytest.fixture
+def nuts2_regions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": ["ITH5", "ITH4", "UKX"],
+            "name": ["Emilia-Romagna", "Friuli", "Nowhere"],
+            "country": ["IT", "IT", "GB"],
+            "population": [4_400_000.0, float("nan"), 0.0],
+            "population_year": [2025, None, 2019],
+        }
+    )
