@@ -1,0 +1,98 @@
+"""The map view as plain data: layer, metric, classification, basemap, selection.
+
+Together with `Filters` it is the whole state of a page, so a URL reproduces a view exactly.
+Bad URL values fall back to defaults with a notice (never an exception).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from atlas.classify import DEFAULT_SCHEME, SCHEMES
+from atlas.layers import DEFAULT_LAYER, LAYERS
+
+METRICS = {
+    "initiatives": ("Initiatives", "initiatives"),
+    "per_100k": ("Initiatives per 100,000 inhabitants", "initiatives per 100k inhabitants"),
+    "theme_share": ("Share of initiatives with a theme", "% of the region's initiatives"),
+}
+BASEMAPS = {
+    "outline": "Offline outlines (no internet needed)",
+    "tiles": "OpenStreetMap tiles (needs internet)",
+}
+DEFAULT_THEME = "employment"
+
+
+@dataclass(frozen=True)
+class MapView:
+    layer: str = DEFAULT_LAYER
+    metric: str = "initiatives"
+    theme: str = DEFAULT_THEME  # used by the theme_share metric
+    scheme: str = DEFAULT_SCHEME
+    basemap: str = "outline"
+    points: bool = True
+    region: str = ""  # selected region code in `layer`, "" for none
+
+    def to_params(self) -> dict[str, str]:
+        """Only what differs from the defaults, so URLs stay short."""
+        default = MapView()
+        out = {}
+        for key, value in vars(self).items():
+            if value != getattr(default, key):
+                out[key] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        if self.metric != "theme_share":
+            out.pop("theme", None)
+        return out
+
+
+def _first(params: Mapping[str, Sequence[str] | str], key: str) -> str | None:
+    raw = params.get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return raw
+    return raw[0] if raw else None
+
+
+def view_from_params(
+    params: Mapping[str, Sequence[str] | str],
+    themes: Sequence[str],
+    region_codes: Mapping[str, set[str]] | None = None,
+) -> tuple[MapView, list[str]]:
+    """MapView from URL parameters; `region_codes[layer]` validates the selected region."""
+    notices: list[str] = []
+    default = MapView()
+    choices = {
+        "layer": LAYERS,
+        "metric": METRICS,
+        "theme": themes,
+        "scheme": SCHEMES,
+        "basemap": BASEMAPS,
+    }
+    values: dict[str, object] = {}
+    for key, allowed in choices.items():
+        raw = _first(params, key)
+        if raw is None:
+            continue
+        if raw in allowed:
+            values[key] = raw
+        else:
+            notices.append(
+                f"Unknown {key} {raw[:40]!r} in the URL; showing {getattr(default, key)!r}."
+            )
+    points = _first(params, "points")
+    if points is not None:
+        if points in ("0", "1"):
+            values["points"] = points == "1"
+        else:
+            notices.append(f"Unknown points {points[:10]!r} in the URL; showing points.")
+    region = _first(params, "region")
+    if region:
+        layer = str(values.get("layer", default.layer))
+        codes = (region_codes or {}).get(layer)
+        if codes is None or region in codes:
+            values["region"] = region
+        else:
+            notices.append(f"No region {region[:20]!r} in layer {layer!r}; nothing selected.")
+    return MapView(**values), notices  # type: ignore[arg-type]
