@@ -7,6 +7,7 @@ are never folded into the lowest class.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -54,7 +55,9 @@ def classify(values: pd.Series, scheme: str = DEFAULT_SCHEME, k: int = 5) -> Cla
     if k == 1:
         bounds = np.array([data.max()])
     elif scheme == "quantiles":
-        bounds = mapclassify.Quantiles(data, k=k).bins
+        with warnings.catch_warnings():  # "not enough unique values": handled by np.unique below
+            warnings.simplefilter("ignore", UserWarning)
+            bounds = mapclassify.Quantiles(data, k=k).bins
     elif scheme == "equal_interval":
         bounds = mapclassify.EqualInterval(data, k=k).bins
     else:

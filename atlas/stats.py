@@ -69,7 +69,9 @@ def render(stats: dict) -> str:
         f"Initiatives: {n:,}",
         f"  with coordinates: {pct(stats['with_coordinates'])}",
         f"  with at least one theme: {pct(stats['with_theme'])}",
-        f"  in a NUTS 3 or UK region: {pct(stats['with_nuts3_or_uk_region'])}",
+        f"  in a NUTS 3 or UK region: {stats['with_nuts3_or_uk_region']:,} "
+        f"({stats['with_nuts3_or_uk_region'] / max(stats['with_coordinates'], 1):.1%} of those "
+        "with coordinates)",
         "",
         "By source:",
     ]

@@ -1,0 +1,145 @@
+"""Map page: choropleth of a regional layer by a metric, clustered initiatives, click to select."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from atlas import offline
+from atlas.classify import SCHEMES, fmt_number, fmt_percent
+from atlas.filters import apply
+from atlas.indicators import region_table
+from atlas.layers import LAYERS
+from atlas.mapview import base_map, choropleth_group, points_group
+from atlas.sources import SOURCES
+from atlas.themes import theme_labels
+from atlas.views import BASEMAPS, METRICS
+from ui import data, state
+
+ATTRIBUTIONS = [
+    "© EuroGeographics for the administrative boundaries",
+    "Source: Eurostat – GISCO, Eurostat (demo_r_pjanaggr3)",
+    "Made with Natural Earth",
+    "Initiatives: SUSY/TransforMap (public domain), Co-operatives UK open data (ODC-By 1.0)",
+]
+
+
+def header(df, filters) -> None:
+    n_countries = df.loc[df["lat"].notna(), "country"].nunique()
+    st.title("SSE Atlas")
+    st.markdown(
+        f"Where **{len(df):,} social and solidarity economy initiatives** — co-operatives, "
+        f"social enterprises, associations, mutuals — are located across {n_countries} "
+        "countries, and what they do for employment, proximity circuits and social services. "
+        "Data: the SUSY/TransforMap map of SSE initiatives in Europe (2016–2018) and "
+        "Co-operatives UK open data (2023), joined to Eurostat NUTS 2024 regions and population."
+    )
+
+
+def controls():
+    labels = theme_labels()
+    c1, c2, c3, c4 = st.columns([1.2, 1.4, 1.2, 1.2])
+    c1.selectbox("Regions", list(LAYERS), key="v_layer", format_func=lambda v: LAYERS[v].label)
+    c2.selectbox("Colour regions by", list(METRICS), key="v_metric",
+                 format_func=lambda v: METRICS[v][0])
+    if st.session_state.get("v_metric") == "theme_share":
+        c2.selectbox("Theme", list(labels), key="v_theme", format_func=labels.get)
+    c3.selectbox("Classes", list(SCHEMES), key="v_scheme", format_func=SCHEMES.get)
+    c4.radio("Background", list(BASEMAPS), key="v_basemap", format_func=BASEMAPS.get,
+             horizontal=False)
+    c4.toggle("Show initiatives", key="v_points")
+
+
+def draw_map(df, filters, view, table):
+    from streamlit_folium import st_folium  # imported at run time so tests can replace it
+
+    offline.patch_streamlit_folium()
+    title, unit = METRICS[view.metric]
+    if view.metric == "theme_share":
+        title = f"Share with theme: {theme_labels()[view.theme]}"
+    column = {"initiatives": "initiatives", "per_100k": "per_100k",
+              "theme_share": "theme_share"}[view.metric]
+    note = "Population: Eurostat; UK regions 2019." if view.metric == "per_100k" else ""
+    choropleth, summary = choropleth_group(
+        data.shapes(view.layer),
+        table.set_index("code"),
+        column,
+        title=title,
+        unit=unit,
+        scheme=view.scheme,
+        percent=view.metric == "theme_share",
+        selected=view.region,
+        note=note,
+    )
+    groups = [choropleth]
+    if view.points:
+        shown = apply(df, filters)
+        titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+        groups.append(points_group(shown, theme_labels(), titles))
+    outlines = data.shapes("countries") if view.basemap == "outline" else None
+    m = offline.localise(base_map(view.basemap, outlines, ATTRIBUTIONS))
+    result = st_folium(
+        m,
+        key=f"atlas_map_{view.basemap}",
+        feature_group_to_add=groups,
+        returned_objects=["last_active_drawing"],
+        use_container_width=True,
+        height=620,
+    )
+    return result, summary
+
+
+def handle_click(result, view) -> None:
+    """A click on a region selects it (or unselects it on a second click)."""
+    feature = (result or {}).get("last_active_drawing") or {}
+    code = (feature.get("properties") or {}).get("code")
+    last = st.session_state.get("_last_click")
+    if code and feature != last:
+        st.session_state["_last_click"] = feature
+        state.set_view(region="" if code == view.region else code)
+        st.rerun()
+
+
+def side_panel(view, table) -> None:
+    if not view.region:
+        st.info("Click a region on the map to see its figures here.")
+        return
+    rows = table[table["code"] == view.region]
+    if rows.empty:
+        st.warning(f"Region {view.region} is not in the {LAYERS[view.layer].label} layer.")
+        return
+    r = rows.iloc[0]
+    st.subheader(f"{r['name']}")
+    st.caption(f"{r['code']} · {LAYERS[view.layer].label} · {r['country']}")
+    st.metric("Initiatives (with filters)", fmt_number(r["initiatives"]))
+    year = f" ({int(r['population_year'])})" if r["population_year"] == r["population_year"] \
+        and r["population_year"] is not None else ""
+    st.metric("Per 100,000 inhabitants", fmt_number(r["per_100k"], 1))
+    st.metric(f"Population{year}", fmt_number(r["population"]))
+    st.metric("Rank in layer", f"{int(r['rank_in_layer'])} of {len(table)}")
+    st.metric("Share of the country's initiatives", fmt_percent(r["share_of_country"]))
+    if st.button("Clear selection"):
+        state.set_view(region="")
+        st.rerun()
+
+
+def main() -> None:
+    df = data.initiatives()
+    filters = state.current_filters()
+    header(df, filters)
+    controls()
+    view = state.current_view()
+    if view.region and view.region not in data.region_codes()[view.layer]:
+        state.set_view(region="")
+        view = state.current_view()
+    table = region_table(df, data.layer_table(view.layer), view.layer, filters,
+                         theme=view.theme if view.metric == "theme_share" else None)
+    state.write_url(filters, view)
+    left, right = st.columns([3, 1])
+    with left:
+        result, summary = draw_map(df, filters, view, table)
+    with right:
+        side_panel(view, table)
+    handle_click(result, view)
+
+
+main()

@@ -1,0 +1,48 @@
+"""What only a browser shows: the map draws offline, the legend and clusters appear, a click
+on a region selects it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_for_regions(frame, timeout=30_000):
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=timeout)
+
+
+def test_map_draws_offline_with_choropleth_legend_and_clusters(app_url, offline_page):
+    page = offline_page.page
+    page.goto(f"{app_url}/?layer=nuts2", wait_until="domcontentloaded")
+    frame = offline_page.map_frame()
+    _wait_for_regions(frame)
+    assert frame.locator("path.leaflet-interactive").count() > 250  # NUTS 2 polygons
+    legend = frame.locator(".atlas-legend")
+    legend.wait_for()
+    text = legend.inner_text()
+    assert "Initiatives" in text and "no data" in text
+    frame.locator(".marker-cluster").first.wait_for(timeout=30_000)
+    assert frame.locator(".marker-cluster").count() > 3
+    attribution = frame.locator(".leaflet-control-attribution").inner_text()
+    assert "EuroGeographics" in attribution
+    offline_page.screenshot("map-nuts2-offline")
+    assert offline_page.blocked == [], f"requests left localhost: {offline_page.blocked}"
+
+
+def test_clicking_a_region_selects_it_and_puts_it_in_the_url(app_url, offline_page):
+    page = offline_page.page
+    page.goto(f"{app_url}/?layer=nuts2&points=0", wait_until="domcontentloaded")
+    frame = offline_page.map_frame()
+    _wait_for_regions(frame)
+    iframe = page.locator('iframe[title="streamlit_folium.st_folium"]')
+    box = iframe.bounding_box()
+    # Where Bologna (in ITH5 Emilia-Romagna) is drawn, asked of Leaflet itself.
+    handle = iframe.element_handle().content_frame()
+    x, y = handle.evaluate("() => { const p = window.map.latLngToContainerPoint([44.5, 11.3]);"
+                           " return [p.x, p.y]; }")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_function("() => location.search.includes('region=ITH5')", timeout=30_000)
+    page.get_by_text("Emilia-Romagna").first.wait_for(timeout=30_000)
+    offline_page.screenshot("map-region-selected")
+    assert offline_page.blocked == []
