@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from atlas.text import fold, fold_series
-from atlas.themes import NO_THEME
+from atlas.themes import NO_THEME, bit_of, theme_bits
 
 # URL parameter name → Filters field, and the column each field filters.
 PARAMS = {
@@ -99,10 +99,11 @@ def mask(df: pd.DataFrame, f: Filters) -> np.ndarray:
     """Boolean array over `df` rows: True where the initiative passes every filter."""
     keep = np.ones(len(df), dtype=bool)
     if f.themes:
-        wanted = set(f.themes) - {NO_THEME}
-        has = df["themes"].map(lambda ts: bool(wanted.intersection(ts))).to_numpy(bool)
+        bits = df["theme_bits"].to_numpy() if "theme_bits" in df else theme_bits(df["themes"])
+        wanted = sum(bit_of().get(t, 0) for t in f.themes)
+        has = (bits & wanted) != 0
         if NO_THEME in f.themes:
-            has = has | (df["themes"].map(len).to_numpy() == 0)
+            has = has | (bits == 0)
         keep &= has
     for field, column in COLUMN_OF.items():
         chosen = getattr(f, field)

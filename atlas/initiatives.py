@@ -9,7 +9,7 @@ import pandas as pd
 from atlas import paths
 from atlas.filters import COLUMN_OF, search_text
 from atlas.schema import COLUMN_NAMES
-from atlas.themes import NO_THEME, theme_ids
+from atlas.themes import NO_THEME, theme_bits, theme_ids
 
 
 def load_initiatives(data_dir: Path | None = None) -> pd.DataFrame:
@@ -24,6 +24,7 @@ def load_initiatives(data_dir: Path | None = None) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path} lacks columns {sorted(missing)}: rebuild it")
     df["themes"] = df["themes"].map(lambda ts: [] if ts is None else [str(t) for t in ts])
+    df["theme_bits"] = theme_bits(df["themes"])
     df["search_text"] = search_text(df)
     return df
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from atlas.paths import TAXONOMY_DIR
@@ -110,3 +112,26 @@ def themes_for(categories: list[tuple[dict[str, tuple[str, ...]], str | None]]) 
         if category:
             found.update(mapping.get(category.strip(), ()))
     return [t for t in theme_ids() if t in found]
+
+
+def bit_of() -> dict[str, int]:
+    """Theme id → its bit in the `theme_bits` column (taxonomy order; ≤ 63 themes)."""
+    ids = theme_ids()
+    if len(ids) > 63:
+        raise ValueError("theme_bits holds at most 63 themes")
+    return {t: 1 << i for i, t in enumerate(ids)}
+
+
+def theme_bits(themes: pd.Series) -> np.ndarray:
+    """Each row's themes as one int64 bit set, so theme filters are one vectorised AND."""
+    bits = bit_of()
+    lookup: dict[tuple[str, ...], int] = {}
+    out = np.zeros(len(themes), dtype=np.int64)
+    for i, ts in enumerate(themes):
+        key = tuple(ts) if ts is not None else ()
+        value = lookup.get(key)
+        if value is None:
+            value = sum(bits.get(t, 0) for t in key)
+            lookup[key] = value
+        out[i] = value
+    return out

@@ -136,7 +136,7 @@ def main() -> None:
     state.write_url(filters, view)
     left, right = st.columns([3, 1])
     with left:
-        result, summary = draw_map(df, filters, view, table)
+        result, _summary = draw_map(df, filters, view, table)
     with right:
         side_panel(view, table)
     handle_click(result, view)

@@ -5,6 +5,7 @@ import pytest
 
 from atlas.filters import search_text
 from atlas.schema import conform
+from atlas.themes import theme_bits
 
 
 def synthetic_rows() -> pd.DataFrame:
@@ -29,6 +30,7 @@ def synthetic_rows() -> pd.DataFrame:
     df["lat"], df["lon"] = 44.5, 11.3
     df["license"] = "synthetic (tests only)"
     df = conform(df)
+    df["theme_bits"] = theme_bits(df["themes"])
     df["search_text"] = search_text(df)
     return df
 

@@ -56,3 +56,8 @@ def test_describe_is_readable():
     f = Filters(themes=("employment",), countries=("IT",), text="x")
     assert f.describe({"employment": "Employment"}) == 'themes: Employment; country: IT; text: "x"'
     assert Filters().describe() == "no filter (all initiatives)"
+
+
+def test_theme_filter_same_with_or_without_precomputed_bits(rows):
+    f = Filters(themes=("proximity", NO_THEME))
+    assert list(mask(rows, f)) == list(mask(rows.drop(columns="theme_bits"), f))

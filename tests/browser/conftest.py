@@ -54,7 +54,7 @@ def start_app(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return proc, url
         except OSError:
