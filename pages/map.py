@@ -13,7 +13,7 @@ from atlas.mapview import base_map, choropleth_group, points_group
 from atlas.sources import SOURCES
 from atlas.themes import theme_labels
 from atlas.views import BASEMAPS, METRICS
-from ui import data, state
+from ui import data, shell, state
 
 ATTRIBUTIONS = [
     "© EuroGeographics for the administrative boundaries",
@@ -142,4 +142,4 @@ def main() -> None:
     handle_click(result, view)
 
 
-main()
+shell.run(main)

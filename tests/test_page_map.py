@@ -1,0 +1,95 @@
+"""AppTest of the app shell and the map page (no browser): state, filters, URL, offline links."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from atlas.offline import external_urls
+
+APP = "../app.py"
+
+
+def _run(params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _counter(at: AppTest) -> str:
+    return next(m.value for m in at.sidebar.markdown if "initiatives match" in m.value)
+
+
+def _map_args(at: AppTest) -> dict:
+    comps = at.get("component_instance")
+    assert comps, "the map component was not drawn"
+    return json.loads(comps[0].proto.json_args)
+
+
+@pytest.fixture(scope="module")
+def default_app() -> AppTest:
+    return _run()
+
+
+def test_map_page_loads_with_header_counter_and_map(default_app):
+    at = default_app
+    assert at.title[0].value == "SSE Atlas"
+    assert "9,181 of 9,181 initiatives match" in _counter(at)
+    args = _map_args(at)
+    assert "initiatives" in args["feature_group"]  # points layer
+    assert "atlas-legend" in args["feature_group"]  # legend travels with the choropleth
+
+
+def test_every_map_asset_link_is_local(default_app):
+    args = _map_args(default_app)
+    assert args["js_links"] and args["css_links"]
+    assert external_urls(args["js_links"] + args["css_links"]) == []
+    assert all(link.startswith("/app/static/") for link in args["js_links"] + args["css_links"])
+
+
+def test_filters_change_the_counter_and_the_url(default_app):
+    at = default_app
+    at.sidebar.multiselect(key="f_themes").set_value(["housing"]).run()
+    counter = _counter(at)
+    assert not counter.startswith("**9,181 of")
+    assert at.query_params["theme"] == "housing"
+    at.sidebar.button[0].click().run()  # reset
+    assert _counter(at).startswith("**9,181 of")
+    assert "theme" not in at.query_params
+
+
+def test_query_params_restore_the_view():
+    at = _run({"layer": "nuts3", "metric": "per_100k", "theme": ["proximity"], "country": "IT"})
+    assert at.selectbox(key="v_layer").value == "nuts3"
+    assert at.selectbox(key="v_metric").value == "per_100k"
+    assert at.sidebar.multiselect(key="f_themes").value == ["proximity"]
+    assert at.sidebar.multiselect(key="f_country").value == ["IT"]
+    assert "per 100k" in _map_args(at)["feature_group"]
+
+
+def test_selected_region_from_url_shows_side_panel():
+    at = _run({"layer": "nuts2", "region": "ITH5"})
+    assert any(s.value == "Emilia-Romagna" for s in at.subheader)
+
+
+def test_bad_query_params_give_a_notice_not_a_traceback():
+    at = _run({"layer": "nuts9", "theme": "<script>alert(1)</script>", "region": "XX99"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "nuts9" in warnings and "<script>" in warnings
+    assert at.selectbox(key="v_layer").value == "nuts2"
+
+
+def test_a_click_on_a_region_selects_it(monkeypatch):
+    import streamlit_folium
+
+    clicked = {"last_active_drawing": {"type": "Feature", "properties": {"code": "ITH5"}}}
+    real = streamlit_folium.st_folium
+    monkeypatch.setattr(streamlit_folium, "st_folium", lambda *a, **k: (real(*a, **k), clicked)[1])
+    at = _run({"points": "0"})
+    assert at.query_params["region"] == "ITH5"
+    assert any(s.value == "Emilia-Romagna" for s in at.subheader)

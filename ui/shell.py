@@ -1,0 +1,42 @@
+"""What every page shares: data loaded, URL state seeded, sidebar, notices, footer, and no
+traceback in front of a room.
+
+Each page file calls `shell.run(main)`. The shell is called by the page, not by app.py,
+because Streamlit's AppTest reruns a page script directly once a `pages/` folder exists;
+this way a page is complete however it is run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from ui import data, footer, sidebar, state
+
+log = logging.getLogger("sse_atlas")
+
+
+def run(main: Callable[[], None]) -> None:
+    """Set up the shared parts, run the page body, and always draw the footer."""
+    try:
+        data.initiatives()
+        state.start_session(data.facets(), data.region_codes())
+    except (FileNotFoundError, ValueError) as exc:
+        st.error(f"The atlas data could not be loaded: {exc}")
+        st.stop()
+    sidebar.render()
+    state.show_notices()
+    try:
+        main()
+    except ScriptControlException:  # st.stop() / st.rerun() inside a page: not errors
+        raise
+    except Exception:  # never a traceback in front of a room
+        log.exception("page failed")
+        st.error(
+            "Something went wrong while drawing this page. The error was logged; try another "
+            "view or reset the filters."
+        )
+    footer.render()
