@@ -129,11 +129,15 @@ def fmt_percent(value: float) -> str:
     return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
 
 
-def legend_labels(classes: Classes, percent: bool = False) -> list[str]:
-    """'0 – 3', '3 – 12', ... one per class, in the unit of the metric."""
+def legend_labels(classes: Classes, percent: bool = False, integer: bool = False) -> list[str]:
+    """'0 – 3', '3 – 12', ... one per class, in the unit of the metric.
+
+    With `integer` (counts) classes do not overlap: '0', '1 – 5', '6 – 89'.
+    """
     fmt = fmt_percent if percent else fmt_number
     labels, low = [], classes.lower
-    for upper in classes.bounds:
-        labels.append(fmt(low) if low == upper else f"{fmt(low)} – {fmt(upper)}")
+    for i, upper in enumerate(classes.bounds):
+        start = low + 1 if integer and i > 0 else low
+        labels.append(fmt(start) if start >= upper else f"{fmt(start)} – {fmt(upper)}")
         low = upper
     return labels

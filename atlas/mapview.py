@@ -241,7 +241,8 @@ def choropleth_group(
         )
     group = folium.FeatureGroup(name="regions", control=False)
     _RegionLayer({"type": "FeatureCollection", "features": features}).add_to(group)
-    labels = class_labels(classes, percent=percent)
+    integer = not percent and bool(np.all(np.mod(values.dropna(), 1) == 0))
+    labels = class_labels(classes, percent=percent, integer=integer)
     no_data = int((classes.index < 0).sum())
     _Legend(legend_html(title, unit, labels, fills, no_data, note, large_legend)).add_to(group)
     return group, {"labels": labels, "colours": fills, "no_data": no_data, "k": classes.k}
@@ -272,17 +273,30 @@ def popup_html(row: Mapping, theme_labels: Mapping[str, str], source_titles: Map
     return "<br>".join(parts)
 
 
-def points_group(
+def popup_column(
     df: pd.DataFrame, theme_labels: Mapping[str, str], source_titles: Mapping[str, str]
-) -> folium.FeatureGroup:
-    """All initiatives with a point as one client-side cluster layer (never one Marker each)."""
+) -> pd.Series:
+    """Escaped popup HTML of every initiative, computed once and sliced per filter."""
+    cols = ["name", "themes", "legal_form", "locality", "source", "website"]
+    html_rows = [popup_html(r, theme_labels, source_titles) for r in df[cols].to_dict("records")]
+    return pd.Series(html_rows, index=df.index, dtype=object)
+
+
+def points_group(df: pd.DataFrame, popups: pd.Series) -> folium.FeatureGroup:
+    """Initiatives with a point as one client-side cluster layer (never one Marker each).
+
+    `popups` is `popup_column()` of the full table; rows are looked up by index.
+    """
     group = folium.FeatureGroup(name="initiatives", control=False)
     located = df[df["lat"].notna() & df["lon"].notna()]
-    cols = ["lat", "lon", "name", "themes", "legal_form", "locality", "source", "website"]
-    data = [
-        [round(r["lat"], 5), round(r["lon"], 5), popup_html(r, theme_labels, source_titles)]
-        for r in located[cols].to_dict("records")
-    ]
+    data = list(
+        zip(
+            located["lat"].round(5).tolist(),
+            located["lon"].round(5).tolist(),
+            popups.reindex(located.index).tolist(),
+            strict=True,
+        )
+    )
     FastMarkerCluster(
         data, callback=POINT_CALLBACK, name="initiatives", options={"maxClusterRadius": 50}
     ).add_to(group)

@@ -10,7 +10,6 @@ from atlas.filters import apply
 from atlas.indicators import region_table
 from atlas.layers import LAYERS
 from atlas.mapview import base_map, choropleth_group, points_group
-from atlas.sources import SOURCES
 from atlas.themes import theme_labels
 from atlas.views import BASEMAPS, METRICS
 from ui import data, shell, state
@@ -58,7 +57,12 @@ def draw_map(df, filters, view, table):
         title = f"Share with theme: {theme_labels()[view.theme]}"
     column = {"initiatives": "initiatives", "per_100k": "per_100k",
               "theme_share": "theme_share"}[view.metric]
-    note = "Population: Eurostat; UK regions 2019." if view.metric == "per_100k" else ""
+    notes = []
+    if view.metric == "per_100k":
+        notes.append("Population: Eurostat 2025 (UK regions 2019).")
+    if view.layer.startswith("nuts"):
+        notes.append("The UK is not in NUTS 2024: choose 'UK regions'.")
+    note = " ".join(notes)
     choropleth, summary = choropleth_group(
         data.shapes(view.layer),
         table.set_index("code"),
@@ -72,9 +76,7 @@ def draw_map(df, filters, view, table):
     )
     groups = [choropleth]
     if view.points:
-        shown = apply(df, filters)
-        titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
-        groups.append(points_group(shown, theme_labels(), titles))
+        groups.append(points_group(apply(df, filters), data.popups()))
     outlines = data.shapes("countries") if view.basemap == "outline" else None
     m = offline.localise(base_map(view.basemap, outlines, ATTRIBUTIONS))
     result = st_folium(

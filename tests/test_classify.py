@@ -52,3 +52,11 @@ def test_fisher_jenks_matches_the_reference_implementation():
         warnings.simplefilter("ignore")
         expected = mapclassify.FisherJenks(data, k=5).bins
     assert np.allclose(fisher_jenks(data, 5), expected)
+
+
+def test_integer_labels_do_not_overlap():
+    c = classify(pd.Series([0, 0, 0, 1, 2, 5, 9, 40, 89]), "quantiles", k=4)
+    labels = legend_labels(c, integer=True)
+    assert labels[0] == "0"
+    for prev, nxt in zip(c.bounds, labels[1:], strict=False):
+        assert nxt.startswith(fmt_number(prev + 1))

@@ -8,7 +8,7 @@ import streamlit as st
 from atlas import paths
 from atlas.initiatives import facet_values, load_initiatives
 from atlas.layers import LAYER_IDS, geo_file
-from atlas.mapview import to_geojson_dict
+from atlas.mapview import popup_column, to_geojson_dict
 from atlas.provenance import all_sidecars
 from atlas.regions import load_layer
 
@@ -70,3 +70,17 @@ def region_codes() -> dict[str, set[str]]:
 @st.cache_resource(show_spinner=False)
 def sidecars() -> list[dict]:
     return all_sidecars(paths.DATA_DIR, paths.GEO_DIR)
+
+
+@st.cache_resource(show_spinner=False)
+def _popups(_version: float) -> pd.Series:
+    from atlas.sources import SOURCES
+    from atlas.themes import theme_labels
+
+    titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+    return popup_column(initiatives(), theme_labels(), titles)
+
+
+def popups() -> pd.Series:
+    """Escaped popup HTML per initiative (index-aligned with `initiatives()`)."""
+    return _popups(_mtime(paths.INITIATIVES_FILE))
