@@ -11,6 +11,7 @@ st.set_page_config(page_title="SSE Atlas", page_icon="🗺️", layout="wide")
 
 PAGES = [
     st.Page("pages/map.py", title="Map", icon="🗺️", default=True),
+    st.Page("pages/stories.py", title="Stories", icon="🎬", url_path="stories"),
 ]
 
 st.navigation(PAGES).run()

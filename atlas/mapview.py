@@ -16,7 +16,8 @@ import folium
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement
-from folium.plugins import FastMarkerCluster
+from folium.elements import JSCSSMixin
+from folium.plugins import FastMarkerCluster, MarkerCluster
 from jinja2 import Template
 
 from atlas.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
@@ -64,6 +65,71 @@ class _Attribution(MacroElement):
         self.texts = [esc(t) for t in texts]
 
 
+class _TileFallback(MacroElement):
+    """Offline outlines in a pane under the tiles, shown as soon as one tile fails to load.
+
+    At a venue without internet every tile errors, so the map falls back to the same outline
+    background as the offline basemap instead of a blank grey box. The script is fixed (it
+    does not depend on the view), so the base map stays identical across reruns.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var tiles = {{ this.tiles.get_name() }};
+            var pane = map.createPane("atlasFallback");
+            pane.style.zIndex = 150;  /* under the tile pane (200) */
+            pane.style.display = "none";
+            L.geoJSON({{ this.outlines|tojson }}, {
+                pane: "atlasFallback", interactive: false,
+                style: {color: "#8c8c8c", weight: 0.6, fillColor: "#f4f4f1", fillOpacity: 1}
+            }).addTo(map);
+            var shown = false;
+            tiles.on("tileerror", function () {
+                if (shown) { return; }
+                shown = true;
+                pane.style.display = "";
+                map.getContainer().classList.add("atlas-tiles-failed");
+                var note = L.control({position: "topright"});
+                note.onAdd = function () {
+                    var div = L.DomUtil.create("div", "atlas-tiles-note");
+                    div.style.cssText = "background:rgba(255,255,255,.9);padding:4px 8px;" +
+                        "border-radius:4px;font:13px sans-serif";
+                    div.textContent = "Map tiles unavailable: showing offline outlines";
+                    return div;
+                };
+                note.addTo(map);
+            });
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, tiles: folium.TileLayer, outlines: Mapping):
+        super().__init__()
+        self._name = "TileFallback"
+        self.tiles = tiles
+        self.outlines = outlines
+
+
+class _ClusterAssets(JSCSSMixin, MacroElement):
+    """Loads MarkerCluster's JS/CSS with the base map and draws nothing.
+
+    streamlit-folium loads a map's assets once, when the component is created; a points layer
+    swapped in later (a story step, the "Show initiatives" toggle) would find no
+    L.markerClusterGroup and leave a blank map. With the assets in the fixed base map, the
+    links never change across reruns.
+    """
+
+    default_js = MarkerCluster.default_js
+    default_css = MarkerCluster.default_css
+    _template = Template("")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "ClusterAssets"
+
+
 def base_map(
     basemap: str,
     outlines: Mapping | None,
@@ -71,7 +137,10 @@ def base_map(
     center: tuple[float, float] = EUROPE_CENTER,
     zoom: int = EUROPE_ZOOM,
 ) -> folium.Map:
-    """The fixed part of the map: background (tiles or offline outlines) and attributions."""
+    """The fixed part of the map: background (tiles or offline outlines) and attributions.
+
+    With `tiles`, pass `outlines` too: they become the background if tiles cannot load.
+    """
     m = folium.Map(
         location=list(center),
         zoom_start=zoom,
@@ -86,10 +155,13 @@ def base_map(
         keyboard=False,
     )
     if basemap == "tiles":
-        folium.TileLayer(
+        tiles = folium.TileLayer(
             tiles=TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM
-        ).add_to(m)
-    if outlines is not None:
+        )
+        tiles.add_to(m)
+        if outlines is not None:  # no internet at the venue: outlines appear on tileerror
+            _TileFallback(tiles, outlines).add_to(m)
+    elif outlines is not None:
         folium.GeoJson(
             outlines,
             name="country outlines",
@@ -97,12 +169,13 @@ def base_map(
                 "color": "#8c8c8c",
                 "weight": 0.6,
                 "fillColor": "#f4f4f1",
-                "fillOpacity": 1.0 if basemap != "tiles" else 0.0,
+                "fillOpacity": 1.0,
             },
             interactive=False,
             control=False,
         ).add_to(m)
     _Attribution(attributions).add_to(m)
+    _ClusterAssets().add_to(m)
     return m
 
 

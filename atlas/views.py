@@ -1,4 +1,5 @@
-"""The map view as plain data: layer, metric, classification, basemap, selection.
+"""The map view as plain data: layer, metric, classification, basemap, selection, and an
+optional map centre/zoom (set by stories and permalinks, never from panning).
 
 Together with `Filters` it is the whole state of a page, so a URL reproduces a view exactly.
 Bad URL values fall back to defaults with a notice (never an exception).
@@ -6,6 +7,7 @@ Bad URL values fall back to defaults with a notice (never an exception).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,15 @@ class MapView:
     basemap: str = "outline"
     points: bool = True
     region: str = ""  # selected region code in `layer`, "" for none
+    # Where the map opens; None = wherever it is (the page default on first draw).
+    lat: float | None = None
+    lon: float | None = None
+    zoom: int | None = None
+
+    @property
+    def center(self) -> tuple[float, float] | None:
+        """(lat, lon) when both are set, for st_folium's `center=`."""
+        return None if self.lat is None or self.lon is None else (self.lat, self.lon)
 
     def to_params(self) -> dict[str, str]:
         """Only what differs from the defaults, so URLs stay short."""
@@ -40,7 +51,12 @@ class MapView:
         out = {}
         for key, value in vars(self).items():
             if value != getattr(default, key):
-                out[key] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+                if isinstance(value, bool):
+                    out[key] = "1" if value else "0"
+                elif isinstance(value, float):
+                    out[key] = f"{value:.4f}".rstrip("0").rstrip(".")
+                else:
+                    out[key] = str(value)
         if self.metric != "theme_share":
             out.pop("theme", None)
         return out
@@ -95,4 +111,30 @@ def view_from_params(
             values["region"] = region
         else:
             notices.append(f"No region {region[:20]!r} in layer {layer!r}; nothing selected.")
+    for key, low, high in COORDS:
+        raw = _first(params, key)
+        if raw is None or raw == "":
+            continue
+        number = _number(raw, low, high, integer=key == "zoom")
+        if number is None:
+            notices.append(f"Unknown {key} {raw[:20]!r} in the URL; ignored.")
+        else:
+            values[key] = number
     return MapView(**values), notices  # type: ignore[arg-type]
+
+
+#: Optional map position parameters and their allowed ranges.
+COORDS = (("lat", -85.0, 85.0), ("lon", -180.0, 180.0), ("zoom", 2, 18))
+
+
+def _number(raw: str, low: float, high: float, *, integer: bool) -> float | int | None:
+    """A finite number in [low, high] (rounded to 1e-4°, or an int for zoom), else None."""
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or not low <= value <= high:
+        return None
+    if integer:
+        return int(value) if value.is_integer() else None
+    return round(value, 4)

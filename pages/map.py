@@ -12,7 +12,7 @@ from atlas.layers import LAYERS
 from atlas.mapview import base_map, choropleth_group, points_group
 from atlas.themes import theme_labels
 from atlas.views import BASEMAPS, METRICS
-from ui import data, shell, state
+from ui import data, presenter, shell, state, takeaways
 
 ATTRIBUTIONS = [
     "© EuroGeographics for the administrative boundaries",
@@ -23,6 +23,10 @@ ATTRIBUTIONS = [
 
 
 def header(df, filters) -> None:
+    if presenter.on():  # a title and subtitle that say what the map shows, in large type
+        titles = presenter.view_titles(state.current_view(), filters)
+        presenter.header(titles["title"], titles["subtitle"])
+        return
     n_countries = df.loc[df["lat"].notna(), "country"].nunique()
     st.title("SSE Atlas")
     st.markdown(
@@ -72,18 +76,22 @@ def draw_map(df, filters, view, table):
         scheme=view.scheme,
         percent=view.metric == "theme_share",
         selected=view.region,
+        palette=presenter.palette(),
+        large_legend=presenter.on(),
         note=note,
     )
     groups = [choropleth]
     if view.points:
         groups.append(points_group(apply(df, filters), data.popups()))
-    outlines = data.shapes("countries") if view.basemap == "outline" else None
+    outlines = data.shapes("countries")  # the background, or the fallback when tiles fail
     m = offline.localise(base_map(view.basemap, outlines, ATTRIBUTIONS))
     result = st_folium(
         m,
         key=f"atlas_map_{view.basemap}",
         feature_group_to_add=groups,
         returned_objects=["last_active_drawing"],
+        center=view.center,
+        zoom=view.zoom,
         use_container_width=True,
         height=620,
     )
@@ -141,6 +149,7 @@ def main() -> None:
         result, _summary = draw_map(df, filters, view, table)
     with right:
         side_panel(view, table)
+    takeaways.map_downloads(df, filters, view, table)
     handle_click(result, view)
 
 

@@ -14,20 +14,27 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from ui import data, footer, sidebar, state
+from ui import data, footer, presenter, sidebar, state
 
 log = logging.getLogger("sse_atlas")
 
 
-def run(main: Callable[[], None]) -> None:
-    """Set up the shared parts, run the page body, and always draw the footer."""
+def run(main: Callable[[], None], prepare: Callable[[], None] | None = None) -> None:
+    """Set up the shared parts, run the page body, and always draw the footer.
+
+    `prepare` runs after the URL state is seeded and before any widget is drawn: the one
+    place where a page may still set widget values (the story player applies a step there).
+    """
     try:
         data.initiatives()
         state.start_session(data.facets(), data.region_codes())
     except (FileNotFoundError, ValueError) as exc:
         st.error(f"The atlas data could not be loaded: {exc}")
         st.stop()
+    if prepare is not None:
+        prepare()
     sidebar.render()
+    presenter.render_mode()  # ?present=1 / the sidebar toggle: big type, no chrome
     state.show_notices()
     try:
         main()

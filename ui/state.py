@@ -19,6 +19,7 @@ FILTER_KEYS = {  # Filters field → widget key
     "text": "f_text",
 }
 VIEW_KEYS = {field: f"v_{field}" for field in vars(MapView())}
+PRESENT_KEY = "present"  # presenter mode (toggle widget key; `?present=1` in the URL)
 _STARTED = "_atlas_started"
 _NOTICES = "_atlas_url_notices"
 
@@ -32,7 +33,7 @@ def start_session(allowed: Mapping[str, list[str]], region_codes: Mapping[str, s
     """On a session's first run, seed filter and view widgets from the URL."""
     if st.session_state.get(_STARTED):
         # Keep widget values alive across pages (Streamlit drops state of unrendered widgets).
-        for key in (*FILTER_KEYS.values(), *VIEW_KEYS.values()):
+        for key in (*FILTER_KEYS.values(), *VIEW_KEYS.values(), PRESENT_KEY):
             if key in st.session_state:
                 st.session_state[key] = st.session_state[key]
         return
@@ -44,8 +45,19 @@ def start_session(allowed: Mapping[str, list[str]], region_codes: Mapping[str, s
         st.session_state[key] = value if isinstance(value, str) else list(value)
     for field, key in VIEW_KEYS.items():
         st.session_state[key] = getattr(view, field)
+    st.session_state[PRESENT_KEY] = _first(params, "present") in ("1", "true")
     st.session_state[_NOTICES] = notices + view_notices
     st.session_state[_STARTED] = True
+
+
+def _first(params: Mapping[str, list[str]], key: str) -> str | None:
+    values = params.get(key) or []
+    return values[0] if values else None
+
+
+def presenting() -> bool:
+    """Presenter mode is on (kept across pages and written back to the URL as present=1)."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
 
 
 def show_notices() -> None:
@@ -89,6 +101,8 @@ def write_url(filters: Filters, view: MapView | None = None, extra: Mapping | No
         wanted.update(view.to_params())
     if extra:
         wanted.update({k: v for k, v in extra.items() if v not in (None, "", [])})
+    if presenting():
+        wanted["present"] = "1"
     current = url_params()
     normal = {k: [v] if isinstance(v, str) else list(v) for k, v in wanted.items()}
     if current != normal:

@@ -1,0 +1,341 @@
+"""Take-aways that people attach to minutes: a static PNG of the current map and a one-page PDF
+region brief. Drawn with matplotlib's object API (no pyplot state: safe in Streamlit threads)
+and geopandas, with no network: background outlines come from the shipped geometries.
+
+The PNG uses the same classes, labels and colours as the live map (`legend_classes` mirrors
+`atlas.mapview.choropleth_group`; a test holds them equal). Every output carries its sources'
+attribution as visible text, and in the file's metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from atlas.classify import (
+    NO_DATA_COLOUR,
+    PALETTE,
+    classify,
+    colours,
+    fmt_number,
+    fmt_percent,
+    legend_labels,
+)
+from atlas.layers import LAYERS, geo_file
+from atlas.paths import GEO_DIR
+from atlas.provenance import read_sidecar
+from atlas.sources import SOURCES
+from atlas.themes import NO_THEME, theme_labels
+
+SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
+#: Figure size in inches: both PNG sizes share one layout, only the resolution differs.
+_FIG_W, _FIG_H = 12.8, 7.2
+A4 = (8.27, 11.69)
+MERCATOR = "EPSG:3857"
+_M_PER_PX_Z0 = 156_543.03392  # Web Mercator metres per 256-px tile pixel at zoom 0
+#: The live map's size in pixels, so a centre/zoom frames about what the presenter saw.
+_LIVE_HEIGHT_PX = 620
+DEFAULT_CENTER, DEFAULT_ZOOM = (52.0, 10.0), 4
+SEA, LAND, LAND_EDGE = "#e9eff3", "#f4f4f1", "#8c8c8c"
+_RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.fonttype": "none"}
+INITIATIVE_CREDIT = (
+    "Initiatives: SUSY / TransforMap (public domain); Co-operatives UK open data (ODC-By 1.0), "
+    "contains OS data © Crown copyright and database right"
+)
+
+
+@dataclass(frozen=True)
+class LegendClasses:
+    """What the legend shows and which colour each region gets (same as the live map)."""
+
+    labels: list[str]
+    fills: list[str]
+    index: np.ndarray  # class per value, -1 = no data
+    no_data: int
+
+    def fill_of(self, i: int) -> str:
+        return self.fills[i] if i >= 0 else NO_DATA_COLOUR
+
+
+def legend_classes(
+    values: pd.Series, scheme: str, percent: bool = False, palette: Sequence[str] = PALETTE
+) -> LegendClasses:
+    """Classes, labels and colours exactly as `choropleth_group` computes them."""
+    values = pd.to_numeric(values, errors="coerce").reset_index(drop=True)
+    classes = classify(values, scheme)
+    fills = colours(classes, tuple(palette))
+    integer = not percent and bool(np.all(np.mod(values.dropna(), 1) == 0))
+    labels = legend_labels(classes, percent=percent, integer=integer)
+    return LegendClasses(labels, fills, classes.index, int((classes.index < 0).sum()))
+
+
+def layer_credit(layer_id: str) -> tuple[str, str, str]:
+    """(title, licence, attribution) of a regional layer, from its shipped sidecar."""
+    meta = read_sidecar(GEO_DIR / geo_file(layer_id))
+    return (str(meta.get("title", layer_id)), " ".join(str(meta.get("license", "")).split()),
+            " ".join(str(meta.get("attribution", "")).split()))
+
+
+def attribution_lines(layer_id: str) -> list[str]:
+    """The attribution printed on a map: boundaries/population of the layer, background
+    outlines, initiatives."""
+    texts = [layer_credit(layer_id)[2]]
+    if layer_id != "countries":
+        texts.append(layer_credit("countries")[2])
+    seen: list[str] = []
+    for text in texts:
+        for part in (p.strip() for p in text.replace(". ", ".|").split("|")):
+            part = part.rstrip(".")
+            if part and part not in seen:
+                seen.append(part)
+    return [" · ".join(seen), INITIATIVE_CREDIT]
+
+
+def credits(layer_id: str) -> list[tuple[str, str, str]]:
+    """Every source behind a region brief: initiatives, the layer, and the country outlines."""
+    rows = [(s.title, s.license, s.attribution) for s in SOURCES.values()]
+    rows.append(layer_credit(layer_id))
+    if layer_id != "countries":
+        rows.append(layer_credit("countries"))
+    return rows
+
+
+def _extent(center: tuple[float, float] | None, zoom: int | None, aspect: float) -> tuple:
+    """(xmin, xmax, ymin, ymax) in Web Mercator around a centre at a live-map zoom level."""
+    lat, lon = center or DEFAULT_CENTER
+    z = DEFAULT_ZOOM if zoom is None else zoom
+    lat = max(min(lat, 85.0), -85.0)
+    x = math.radians(lon) * 6_378_137.0
+    y = math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) * 6_378_137.0
+    half_h = _LIVE_HEIGHT_PX * _M_PER_PX_Z0 / 2**z / 2
+    half_w = half_h * aspect
+    return x - half_w, x + half_w, y - half_h, y + half_h
+
+
+def _clip(gdf: gpd.GeoDataFrame, box: tuple) -> gpd.GeoDataFrame:
+    xmin, xmax, ymin, ymax = box
+    return gdf.cx[xmin:xmax, ymin:ymax]
+
+
+def _to_mercator(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Web Mercator without the poles (where it is infinite)."""
+    from shapely.geometry import box
+
+    cut = gdf.clip(box(-180, -85, 180, 85))
+    return cut[~cut.geometry.is_empty].to_crs(MERCATOR)
+
+
+def map_figure(
+    regions: gpd.GeoDataFrame,
+    values: pd.Series,
+    *,
+    title: str,
+    subtitle: str,
+    legend_title: str,
+    unit: str,
+    scheme: str,
+    attribution: Sequence[str],
+    percent: bool = False,
+    palette: Sequence[str] = PALETTE,
+    selected: str = "",
+    outlines: gpd.GeoDataFrame | None = None,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    note: str = "",
+) -> Figure:
+    """A 16:9 map: title, subtitle, choropleth with legend, attribution and date.
+
+    `regions` has `code` and geometry (EPSG:4326); `values` is indexed by region code.
+    """
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(_FIG_W, _FIG_H), facecolor="white")
+        ax = fig.add_axes((0.01, 0.085, 0.98, 0.775))
+        aspect = (0.98 * _FIG_W) / (0.775 * _FIG_H)
+        box = _extent(center, zoom, aspect)
+        ax.set_facecolor(SEA)
+        ordered = values.reindex(regions["code"].to_numpy())
+        legend = legend_classes(ordered, scheme, percent, palette)
+        shapes = regions[["code", "geometry"]].copy()
+        shapes["fill"] = [legend.fill_of(int(i)) for i in legend.index]
+        shapes = _clip(_to_mercator(shapes), box)
+        if outlines is not None:
+            land = _clip(_to_mercator(outlines[["geometry"]]), box)
+            land.plot(ax=ax, color=LAND, edgecolor=LAND_EDGE, linewidth=0.4, zorder=1)
+        if len(shapes):
+            shapes.plot(ax=ax, color=shapes["fill"].tolist(), edgecolor="white",
+                        linewidth=0.35, zorder=2)
+            chosen = shapes[shapes["code"] == selected]
+            if len(chosen):
+                chosen.plot(ax=ax, facecolor="none", edgecolor="black", linewidth=2.2, zorder=3)
+        ax.set_xlim(box[0], box[1])
+        ax.set_ylim(box[2], box[3])
+        ax.set_aspect("equal")
+        _bare(ax)
+        for spine in ax.spines.values():
+            spine.set_edgecolor("#bbbbbb")
+        handles = [Patch(facecolor=f, edgecolor="#999999", label=lab)
+                   for lab, f in zip(legend.labels, legend.fills, strict=True)]
+        handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#999999",
+                             label=f"no data ({legend.no_data} regions)"))
+        same = unit.strip().lower() == legend_title.strip().lower()
+        leg_title = f"{legend_title}\n{unit}" if unit and not same else legend_title
+        ax.legend(handles=handles, title=leg_title, loc="lower right", fontsize=12,
+                  title_fontsize=12, framealpha=0.93, alignment="left")
+        fig.text(0.012, 0.955, title, fontsize=24, fontweight="bold", va="top")
+        fig.text(0.012, 0.895, subtitle, fontsize=14, color="#333333", va="top")
+        foot = list(attribution)
+        if note:
+            foot.insert(0, note)
+        fig.text(0.012, 0.012, "\n".join(textwrap.fill(t, 170) for t in foot), fontsize=8.5,
+                 color="#333333", va="bottom")
+        fig.text(0.988, 0.955, f"SSE Atlas · {dt.date.today().isoformat()}", fontsize=10,
+                 color="#555555", ha="right", va="top")
+    return fig
+
+
+def map_png(*args, size: str | tuple[int, int] = "1920x1080", **kwargs) -> bytes:
+    """`map_figure(...)` as PNG bytes at 1920×1080 or 1280×720, attribution in metadata."""
+    width, height = SIZES[size] if isinstance(size, str) else size
+    fig = map_figure(*args, **kwargs)
+    buf = io.BytesIO()
+    metadata = {
+        "Title": kwargs.get("title", ""),
+        "Description": kwargs.get("subtitle", ""),
+        "Copyright": " | ".join(kwargs.get("attribution", ())),
+        "Software": "SSE Atlas",
+    }
+    fig.set_size_inches(width / 100, height / 100)
+    fig.savefig(buf, format="png", dpi=100, metadata=metadata)
+    return buf.getvalue()
+
+
+def _theme_chart(ax, mix: pd.DataFrame, region_label: str, country_label: str) -> None:
+    labels = {**theme_labels(), NO_THEME: "No theme"}
+    data = mix.fillna(0.0)
+    names = [textwrap.shorten(labels.get(t, t), 34, placeholder="…") for t in data.index]
+    y = np.arange(len(data))[::-1]
+    height = 0.27
+    series = [("region", region_label, "#2c7fb8"), ("country", country_label, "#a1dab4"),
+              ("all", "All initiatives (with filters)", "#bdbdbd")]
+    for offset, (column, label, colour) in zip((height, 0, -height), series, strict=True):
+        if column in data:
+            ax.barh(y + offset, data[column].to_numpy() * 100, height=height, color=colour,
+                    label=label)
+    ax.set_yticks(y, names, fontsize=7.5)
+    ax.set_xlabel("% of initiatives with the theme (an initiative can have several)",
+                  fontsize=7.5)
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.legend(fontsize=7.5, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=3, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Theme mix", fontsize=11, loc="left", fontweight="bold", pad=20)
+
+
+def _locator(ax, regions: gpd.GeoDataFrame, code: str, outlines: gpd.GeoDataFrame | None,
+             country: str) -> None:
+    region = regions[regions["code"] == code]
+    same = regions[regions["country"] == country] if "country" in regions else regions
+    frame = same if len(same) else region
+    xmin, ymin, xmax, ymax = frame.total_bounds
+    pad = max(xmax - xmin, ymax - ymin) * 0.15 + 0.5
+    ax.set_facecolor(SEA)
+    if outlines is not None:
+        outlines.plot(ax=ax, color=LAND, edgecolor=LAND_EDGE, linewidth=0.4)
+    same.plot(ax=ax, color="#dddddd", edgecolor="white", linewidth=0.4)
+    region.plot(ax=ax, color="#d7301f", edgecolor="black", linewidth=0.8)
+    ax.set_xlim(xmin - pad, xmax + pad)
+    ax.set_ylim(ymin - pad, ymax + pad)
+    mid = math.radians((ymin + ymax) / 2)
+    ax.set_aspect(1 / max(math.cos(mid), 0.2))
+    _bare(ax)
+    ax.set_title("Where", fontsize=11, loc="left", fontweight="bold")
+
+
+def _bare(ax) -> None:
+    """No ticks nor the CRS axis labels geopandas adds: a map, not a chart."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+
+
+def region_brief_pdf(
+    profile: Mapping,
+    *,
+    regions: gpd.GeoDataFrame,
+    outlines: gpd.GeoDataFrame | None,
+    country_name: str,
+    filters_text: str,
+    permalink: str = "",
+    today: dt.date | None = None,
+) -> bytes:
+    """One A4 page: headline figures, theme mix, locator map, sources and licences.
+
+    `profile` is `atlas.indicators.region_profile(...)`; `regions` the layer with geometry.
+    """
+    today = today or dt.date.today()
+    layer_id = str(profile["layer"])
+    n = fmt_number
+    year = profile.get("population_year")
+    year_text = f" ({int(year)})" if isinstance(year, int | float) and year == year else ""
+    figures = [
+        ("Initiatives", n(profile["initiatives"])),
+        ("Per 100,000 inhabitants", n(profile["per_100k"], 1)),
+        (f"Population{year_text}", n(profile["population"])),
+        ("Rank in layer (by initiatives)",
+         f"{profile['rank_in_layer']} of {profile['regions_in_layer']}"),
+        ("Rank in country", f"{profile['rank_in_country']} of {profile['regions_in_country']}"),
+        ("Share of the country's initiatives", fmt_percent(profile["share_of_country"])),
+        (f"Initiatives in {country_name}", n(profile["country_initiatives"])),
+        (f"{country_name}: per 100,000", n(profile["country_per_100k"], 1)),
+    ]
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=A4, facecolor="white")
+        fig.text(0.06, 0.965, "SSE Atlas · region brief", fontsize=9, color="#555555")
+        fig.text(0.06, 0.94, str(profile["name"]), fontsize=20, fontweight="bold", va="top")
+        fig.text(0.06, 0.905,
+                 f"{profile['code']} · {LAYERS[layer_id].label} · {country_name}",
+                 fontsize=11, color="#333333", va="top")
+        fig.text(0.06, 0.885, textwrap.fill(f"Filters: {filters_text}", 110), fontsize=8.5,
+                 color="#333333", va="top")
+        fig.text(0.06, 0.845, "Headline figures", fontsize=11, fontweight="bold", va="top")
+        for i, (label, value) in enumerate(figures):
+            y = 0.815 - i * 0.026
+            fig.text(0.06, y, label, fontsize=9.5, va="top")
+            fig.text(0.47, y, value, fontsize=9.5, fontweight="bold", ha="right", va="top")
+        loc = fig.add_axes((0.53, 0.585, 0.41, 0.27))
+        _locator(loc, regions, str(profile["code"]), outlines, str(profile["country"]))
+        chart = fig.add_axes((0.36, 0.235, 0.58, 0.29))
+        _theme_chart(chart, profile["theme_mix"], str(profile["name"]), country_name)
+        lines = ["Sources and licences"]
+        for title, licence, attribution in credits(layer_id):
+            lines.append(textwrap.fill(f"• {title}. Licence: {licence}. Attribution: "
+                                       f"{attribution}", 135, subsequent_indent="   "))
+        lines.append(textwrap.fill(
+            "Coverage: Co-operatives UK lists every UK co-operative; SUSY is a sample of "
+            "initiatives collected by partner NGOs (2016–2018). Outside the UK, figures are "
+            "known SUSY initiatives, not the size of the local SSE.", 135))
+        fig.text(0.06, 0.03 + 0.0, "\n".join(lines), fontsize=7, va="bottom", color="#222222",
+                 linespacing=1.35)
+        stamp = f"Generated {today.isoformat()} by SSE Atlas"
+        if permalink:
+            stamp += f" · view: {permalink}"
+        fig.text(0.06, 0.012, textwrap.shorten(stamp, 160), fontsize=6.5, color="#555555")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="pdf", metadata={
+            "Title": f"Region brief: {profile['name']} ({profile['code']})",
+            "Subject": "SSE Atlas region brief",
+            "Creator": "SSE Atlas",
+            "Keywords": "social and solidarity economy",
+        })
+    return buf.getvalue()

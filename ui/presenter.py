@@ -1,0 +1,143 @@
+"""Presenter mode: a page legible from the back of a room on a 1280×720 screen share.
+
+`?present=1` (or the sidebar toggle) hides the sidebar and Streamlit's header/toolbar, enlarges
+type, switches maps to the high-contrast colour-blind-safe palette with a large legend, and
+puts a title and subtitle on top of each view. A fixed "Exit presenter mode" button (or Esc)
+brings the widgets back. Also here: the map of one saved view, drawn by the story player.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from atlas import offline
+from atlas.classify import PALETTE, PALETTE_HIGH_CONTRAST
+from atlas.filters import Filters, apply
+from atlas.layers import LAYERS
+from atlas.mapview import EUROPE_CENTER, EUROPE_ZOOM, base_map, choropleth_group, esc, points_group
+from atlas.themes import theme_labels
+from atlas.views import METRICS, MapView
+from ui import data, state
+
+#: Hidden in presenter mode: sidebar (and its open button), header, toolbar, status, footer.
+CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], [data-testid="stSidebarNav"],
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stStatusWidget"], #MainMenu, footer { display: none !important; }
+[data-testid="stMainBlockContainer"], .block-container {
+  padding: 0.6rem 1.4rem 0.6rem !important; max-width: 100% !important; }
+[data-testid="stMain"] p, [data-testid="stMain"] li { font-size: 1.3rem; line-height: 1.4; }
+[data-testid="stMain"] h1 { font-size: 2.3rem !important; padding: 0 0 0.1rem !important; }
+[data-testid="stMain"] button p { font-size: 1.2rem; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.0rem; }
+.atlas-subtitle { font-size: 1.4rem; color: #333; margin: 0 0 0.3rem; }
+/* The Map page's layer/metric/classes row: views are prepared beforehand (or played as a
+   story), so the map sits right under its title. */
+[data-testid="stHorizontalBlock"]:has(.st-key-v_layer) { display: none !important; }
+.st-key-present_exit { position: fixed; top: 0.5rem; right: 1rem; z-index: 999990;
+  width: auto !important; }
+</style>
+"""
+MAP_HEIGHT = {True: 470, False: 580}
+#: Credits inside the live map (Leaflet's attribution control: always on screen with the map).
+MAP_ATTRIBUTIONS = [
+    "© EuroGeographics for the administrative boundaries",
+    "Source: Eurostat – GISCO, Eurostat (demo_r_pjanaggr3)",
+    "Made with Natural Earth",
+    "Initiatives: SUSY/TransforMap (public domain), Co-operatives UK open data (ODC-By 1.0)",
+]
+
+
+def on() -> bool:
+    return state.presenting()
+
+
+def _exit() -> None:
+    st.session_state[state.PRESENT_KEY] = False
+
+
+def render_mode() -> None:
+    """Called by the shell on every page: the toggle, and the CSS + exit button when on."""
+    st.sidebar.toggle(
+        "Presenter mode",
+        key=state.PRESENT_KEY,
+        help="For a shared screen: large type, no sidebar, high-contrast colours. "
+        "Leave with the button at the top right or Esc. URL: add present=1.",
+    )
+    if not on():
+        return
+    st.html(CSS)
+    st.button("✕ Exit presenter mode", key="present_exit", on_click=_exit, shortcut="Esc",
+              help="Back to the sidebar and widgets (Esc)")
+
+
+def palette() -> tuple[str, ...]:
+    """The map palette: high-contrast viridis steps when presenting (both colour-blind safe)."""
+    return PALETTE_HIGH_CONTRAST if on() else PALETTE
+
+
+def header(title: str, subtitle: str = "") -> None:
+    """The big title and subtitle of a view (text escaped: it may come from a story file)."""
+    st.title(title, anchor=False)
+    if subtitle:
+        st.html(f'<p class="atlas-subtitle">{esc(subtitle)}</p>')
+
+
+def view_titles(view: MapView, filters: Filters) -> dict[str, str]:
+    """Title (what is coloured), legend title, unit and a default subtitle (where, which
+    filters) of a map view, the same words on the live map, the PNG and the presenter header."""
+    labels = theme_labels()
+    legend, unit = METRICS[view.metric]
+    if view.metric == "theme_share":
+        legend = f"Share with theme: {labels.get(view.theme, view.theme)}"
+    parts = [LAYERS[view.layer].label]
+    if not filters.is_empty():
+        parts.append(filters.describe(labels))
+    return {"title": legend, "legend": legend, "unit": unit, "subtitle": " · ".join(parts)}
+
+
+def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") -> dict:
+    """The map of one saved view for the story player: same layers as the map page, but it
+    never reruns on pan/click and moves to the view's centre/zoom (Europe when none).
+
+    Returns the choropleth summary (classes, labels, colours) for tests and take-aways.
+    """
+    from streamlit_folium import st_folium  # imported at run time so tests can replace it
+
+    offline.patch_streamlit_folium()
+    titles = view_titles(view, filters)
+    notes = []
+    if view.metric == "per_100k":
+        notes.append("Population: Eurostat 2025 (UK regions 2019).")
+    if view.layer.startswith("nuts"):
+        notes.append("The UK is not in NUTS 2024: choose 'UK regions'.")
+    choropleth, summary = choropleth_group(
+        data.shapes(view.layer),
+        table.set_index("code"),
+        view.metric,
+        title=titles["legend"],
+        unit=titles["unit"],
+        scheme=view.scheme,
+        percent=view.metric == "theme_share",
+        selected=view.region,
+        palette=palette(),
+        large_legend=on(),
+        note=" ".join(notes),
+    )
+    groups = [choropleth]
+    if view.points:
+        groups.append(points_group(apply(data.initiatives(), filters), data.popups()))
+    m = offline.localise(base_map(view.basemap, data.shapes("countries"), MAP_ATTRIBUTIONS))
+    st_folium(
+        m,
+        key=f"{key}_{view.basemap}",
+        feature_group_to_add=groups,
+        center=view.center or EUROPE_CENTER,
+        zoom=view.zoom if view.zoom is not None else EUROPE_ZOOM,
+        returned_objects=[],
+        use_container_width=True,
+        height=MAP_HEIGHT[on()],
+    )
+    return summary
