@@ -132,12 +132,17 @@ def fmt_percent(value: float) -> str:
 def legend_labels(classes: Classes, percent: bool = False, integer: bool = False) -> list[str]:
     """'0 – 3', '3 – 12', ... one per class, in the unit of the metric.
 
-    With `integer` (counts) classes do not overlap: '0', '1 – 5', '6 – 89'.
+    With `integer` (counts) a class bound like 17.4 means "up to 17", so classes read without
+    overlap or fractions: '0', '1 – 5', '6 – 17', '18 – 89'.
     """
     fmt = fmt_percent if percent else fmt_number
     labels, low = [], classes.lower
     for i, upper in enumerate(classes.bounds):
-        start = low + 1 if integer and i > 0 else low
+        if integer:
+            start = math.floor(low) + 1 if i > 0 else math.ceil(low)
+            upper = math.floor(upper)
+        else:
+            start = low
         labels.append(fmt(start) if start >= upper else f"{fmt(start)} – {fmt(upper)}")
-        low = upper
+        low = classes.bounds[i]
     return labels

@@ -60,3 +60,9 @@ def test_integer_labels_do_not_overlap():
     assert labels[0] == "0"
     for prev, nxt in zip(c.bounds, labels[1:], strict=False):
         assert nxt.startswith(fmt_number(prev + 1))
+
+
+def test_integer_labels_have_no_fractions():
+    c = classify(pd.Series([0, 3, 8, 12, 15, 17, 18, 25, 40, 89]), "quantiles", k=5)
+    labels = legend_labels(c, integer=True)
+    assert not any("." in label for label in labels)
