@@ -12,6 +12,7 @@ st.set_page_config(page_title="SSE Atlas", page_icon="🗺️", layout="wide")
 PAGES = [
     st.Page("pages/map.py", title="Map", icon="🗺️", default=True),
     st.Page("pages/stories.py", title="Stories", icon="🎬", url_path="stories"),
+    st.Page("pages/data.py", title="Your data", icon="📥", url_path="data"),
 ]
 
 st.navigation(PAGES).run()

@@ -1,4 +1,4 @@
-"""Command line: `python -m atlas build|stats`."""
+"""Command line: `python -m atlas build|stats|import`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--data-dir", type=Path)
     s.add_argument("--geo-dir", type=Path)
+    add_import_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "import":
+        return run_import_command(args)
 
     try:
         if args.command == "build":
@@ -34,6 +37,108 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def add_import_parser(sub) -> None:
+    """`import FILE`: the data page's import, same checks and report, from a terminal."""
+    i = sub.add_parser(
+        "import",
+        help="check and save your own register (CSV, XLSX, GeoJSON) into the workspace",
+        description="Read, validate and place a register of initiatives; save it into the "
+        "workspace (ATLAS_WORKSPACE) unless --dry-run. Exit 0 when the file could be read "
+        "(even with rejected rows), 2 with a one-line reason when it could not.",
+    )
+    i.add_argument("file", type=Path)
+    i.add_argument("--dry-run", action="store_true", help="report only, save nothing")
+    i.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    i.add_argument("--name", help="dataset name shown in the app (default: the file name)")
+    i.add_argument("--id", dest="dataset_id", help="dataset id (default: from the name)")
+    i.add_argument("--license", default="not stated", help="licence of the dataset")
+    i.add_argument("--attribution", default="", help="how to credit the dataset")
+    i.add_argument("--sheet", help="XLSX sheet to read (default: the first with data)")
+    i.add_argument("--country", help="ISO country code of rows that state none (e.g. IT)")
+    i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                   help="override a column suggestion (themes: several columns joined by |; "
+                   "empty COLUMN: none)")
+    i.add_argument("--region", action="append", default=[], metavar="VALUE=LAYER:CODE",
+                   help="confirm a region name, e.g. 'Emilie-Romagne=nuts2:ITH5'")
+    i.add_argument("--accept-region-suggestions", action="store_true",
+                   help="take the first suggestion for region names not matched exactly")
+    i.add_argument("--keyword-themes", action="store_true",
+                   help="give rows without a theme the themes of keywords in their text")
+    i.add_argument("--swap-latlon", action="store_true",
+                   help="swap latitude and longitude where they look swapped")
+    i.add_argument("--merge-duplicates", action="store_true",
+                   help="merge duplicate rows into the first one (default: keep all)")
+    i.add_argument("--rejections", type=Path, metavar="CSV",
+                   help="also write the rejected rows (line, reason) to this CSV file")
+    i.add_argument("--workspace", type=Path, help="workspace folder (default ATLAS_WORKSPACE)")
+    i.add_argument("--geo-dir", type=Path)
+
+
+def run_import_command(args) -> int:
+    """Run `import`; 0 when the file could be read, 2 (one line on stderr) when not."""
+    from atlas import importer
+    from atlas.exports import csv_bytes
+    from atlas.workspace import Workspace, WorkspaceError
+
+    mapping: dict[str, object] = {}
+    for item in args.map:
+        fld, sep, column = item.partition("=")
+        if not sep or fld not in importer.FIELDS:
+            print(f"error: --map {item!r}: expected FIELD=COLUMN with FIELD one of "
+                  f"{', '.join(importer.FIELDS)}", file=sys.stderr)
+            return 2
+        mapping[fld] = [c for c in column.split("|") if c] if fld == "themes" else column or None
+    regions = {}
+    for item in args.region:
+        value, sep, ref = item.rpartition("=")
+        if not sep:
+            print(f"error: --region {item!r}: expected VALUE=LAYER:CODE", file=sys.stderr)
+            return 2
+        regions[value] = ref
+    title = args.name or args.file.stem
+    options = importer.ImportOptions(
+        dataset_id=args.dataset_id or importer.slug(title), title=title, license=args.license,
+        attribution=args.attribution, country=(args.country or "").upper() or None,
+        swap_latlon=args.swap_latlon, merge_duplicates=args.merge_duplicates,
+        region_choices=regions, accept_region_suggestions=args.accept_region_suggestions,
+    )
+    try:
+        workspace = Workspace(args.workspace)
+        if not args.dry_run:
+            workspace.check_id(options.dataset_id)
+        layers = importer.load_all_layers(args.geo_dir)
+        result = importer.import_path(args.file, options, sheet=args.sheet, overrides=mapping,
+                                      layers=layers)
+        if args.keyword_themes and result.keyword_suggestions:
+            options.keywords = frozenset(k["keyword"] for k in result.keyword_suggestions)
+            result = importer.run_import(result.source, result.mapping, options, layers)
+    except (importer.ImportFailure, WorkspaceError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = result.report()
+    report["file"] = str(args.file)
+    report["saved"] = None
+    if args.rejections:
+        args.rejections.write_bytes(csv_bytes(result.rejections_frame()))
+    if not args.dry_run:
+        try:
+            saved = workspace.save(options.dataset_id, result.rows, title=title,
+                                   license=args.license, attribution=args.attribution,
+                                   origin=args.file.name, report=report)
+        except (WorkspaceError, OSError) as exc:
+            print(f"error: the report is fine but saving failed: {exc}", file=sys.stderr)
+            return 3
+        report["saved"] = {"id": saved.id, "title": saved.title, "rows": saved.rows,
+                           "folder": str(workspace.folder)}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, default=str))
+    else:
+        print(importer.render_report(report))
+        print(f"saved as dataset {options.dataset_id!r} in {workspace.folder}"
+              if report["saved"] else "dry run: nothing saved")
     return 0
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from atlas import paths
 from atlas.filters import COLUMN_OF, search_text
-from atlas.schema import COLUMN_NAMES
+from atlas.schema import REQUIRED_NAMES, with_optional
 from atlas.themes import NO_THEME, theme_bits, theme_ids
 
 
@@ -20,9 +20,16 @@ def load_initiatives(data_dir: Path | None = None) -> pd.DataFrame:
             f"{path} is missing: run `python -m atlas build` (needs ../shared/data-sources)"
         )
     df = pd.read_parquet(path)
-    missing = set(COLUMN_NAMES) - set(df.columns)
+    missing = set(REQUIRED_NAMES) - set(df.columns)
     if missing:
         raise ValueError(f"{path} lacks columns {sorted(missing)}: rebuild it")
+    return prepare(df)
+
+
+def prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """A schema table ready for the app: optional columns filled in, `themes` as Python lists,
+    plus `theme_bits` and `search_text` (shipped and imported tables alike)."""
+    df = with_optional(df)
     df["themes"] = df["themes"].map(lambda ts: [] if ts is None else [str(t) for t in ts])
     df["theme_bits"] = theme_bits(df["themes"])
     df["search_text"] = search_text(df)

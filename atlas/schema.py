@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from atlas.layers import LAYERS
@@ -18,6 +19,8 @@ class Column:
     name: str
     dtype: str
     doc: str
+    # Added after data/ was built: a table without it still loads (see `conform`).
+    optional: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -45,20 +48,52 @@ COLUMNS: tuple[Column, ...] = (
         "region_match",
         "str",
         "`inside` (point in a region), `nearest` (point just off a simplified coastline, given "
-        "the nearest region within 0.1°), `none` (no region), `no_point` (no coordinates).",
+        "the nearest region within 0.1°), `none` (no region), `no_point` (no coordinates), "
+        "`region` (imported row without a point, placed in the region it names).",
     ),
     Column("location_issue", "str", "Why the record has no usable point; empty when it has one."),
+    Column(
+        "placement",
+        "str",
+        "Where the map draws it: `point` (its own coordinates), `region_label_point` (no usable "
+        "point: drawn at the label point of the region it names, approximate), `none`. Tables "
+        "built without this column get `point` or `none` from `lat`.",
+        optional=True,
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+REQUIRED_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.optional)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.dtype == "str")
 
 
+def optional_default(df: pd.DataFrame, name: str) -> pd.Series:
+    """The value an optional column takes in a table built before it existed."""
+    if name == "placement":
+        lat = pd.to_numeric(df["lat"], errors="coerce") if "lat" in df else pd.Series(
+            np.nan, index=df.index)
+        return pd.Series(np.where(lat.notna(), "point", "none"), index=df.index, dtype=object)
+    return pd.Series(None, index=df.index, dtype=object)
+
+
+def with_optional(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with any missing optional column added (other columns untouched)."""
+    for col in COLUMNS:
+        if col.optional and col.name not in df:
+            df[col.name] = optional_default(df, col.name)
+    return df
+
+
 def conform(df: pd.DataFrame) -> pd.DataFrame:
-    """Columns in schema order with schema types; missing text columns become empty (None)."""
+    """Columns in schema order with schema types; missing text columns become empty (None).
+
+    An optional column is kept when `df` has it and left out otherwise (`with_optional` adds
+    its default when a table is loaded)."""
     out = pd.DataFrame(index=df.index)
     for col in COLUMNS:
         if col.name in df:
             out[col.name] = df[col.name]
+        elif col.optional:
+            continue  # left out, so `python -m atlas build` still reproduces data/ exactly
         elif col.dtype == "list[str]":
             out[col.name] = [[] for _ in range(len(df))]
         else:

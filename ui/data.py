@@ -1,12 +1,19 @@
-"""Cached loaders: each file is read once per server process, keyed on its path and mtime."""
+"""Cached loaders: each file is read once per server process, keyed on its path and mtime.
+
+`initiatives()` is the shipped table plus the datasets saved in the workspace plus this
+session's own imports (pages/data.py); `shipped_initiatives()` is the shipped table alone.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from atlas import paths
-from atlas.initiatives import facet_values, load_initiatives
+from atlas.initiatives import facet_values, load_initiatives, prepare
 from atlas.layers import LAYER_IDS, geo_file
 from atlas.mapview import popup_column, to_geojson_dict
 from atlas.provenance import all_sidecars
@@ -23,18 +30,127 @@ def _initiatives(_version: float) -> pd.DataFrame:
     return load_initiatives()
 
 
-def initiatives() -> pd.DataFrame:
+def shipped_initiatives() -> pd.DataFrame:
     """The shipped initiatives (shared, read-only: never mutate the returned frame)."""
     return _initiatives(_mtime(paths.INITIATIVES_FILE))
 
 
-@st.cache_resource(show_spinner=False)
-def _facets(_version: float) -> dict[str, list[str]]:
+# ---------------------------------------------------------------- imported datasets
+
+IMPORTS_KEY = "_atlas_imports"  # session state: {dataset id: SessionImport}
+_COMBINED_KEY = "_atlas_combined"
+
+
+@dataclass(frozen=True)
+class ImportedSource:
+    """An imported dataset as the sidebar and footer show it."""
+
+    id: str
+    title: str
+    license: str
+    attribution: str
+    rows: int
+    saved: bool  # in the shared workspace (else: this session only)
+
+
+@dataclass(frozen=True)
+class SessionImport:
+    source: ImportedSource
+    rows: pd.DataFrame  # schema rows, prepared (theme_bits, search_text)
+    token: str  # changes with every import, so caches keyed on version() follow
+
+
+def workspace():
+    """The shared workspace (folder from ATLAS_WORKSPACE, read at call time)."""
+    from atlas.workspace import Workspace
+
+    return Workspace()
+
+
+@st.cache_resource(show_spinner="Loading saved datasets…", max_entries=4)
+def _shipped_and_saved(shipped: float, saved: tuple, root: str):
+    from atlas.workspace import Workspace
+
+    ws = Workspace(Path(root))
+    datasets = tuple(ws.datasets())
+    base = shipped_initiatives()
+    if not datasets:
+        return base, ()
+    extra = prepare(ws.load_all())
+    combined = pd.concat([base, extra], ignore_index=True)
+    sources = tuple(ImportedSource(d.id, d.title, d.license, d.attribution, d.rows, True)
+                    for d in datasets)
+    return combined, sources
+
+
+def _saved():
+    ws = workspace()
+    return _shipped_and_saved(_mtime(paths.INITIATIVES_FILE), ws.version(), str(ws.root))
+
+
+def session_imports() -> dict[str, SessionImport]:
+    """This session's imports that were not saved (they vanish with the session)."""
+    return st.session_state.setdefault(IMPORTS_KEY, {})
+
+
+def add_session_import(source: ImportedSource, rows: pd.DataFrame, token: str) -> None:
+    session_imports()[source.id] = SessionImport(source, prepare(rows.copy()), token)
+
+
+def remove_session_import(dataset_id: str) -> None:
+    session_imports().pop(dataset_id, None)
+
+
+def version() -> tuple:
+    """Changes when the shipped data, the workspace or this session's imports change."""
+    ws = workspace()
+    return (_mtime(paths.INITIATIVES_FILE), ws.version(), str(ws.root),
+            tuple(sorted((k, v.token) for k, v in session_imports().items())))
+
+
+def imported_sources() -> list[ImportedSource]:
+    """Saved datasets, then this session's imports (a session import hides a saved dataset
+    with the same id)."""
+    own = session_imports()
+    saved = [s for s in _saved()[1] if s.id not in own]
+    return saved + [v.source for v in own.values()]
+
+
+def initiatives() -> pd.DataFrame:
+    """Shipped + saved + this session's imported initiatives (read-only; index 0..n-1).
+
+    The same object is returned while nothing changes, so caches keyed on version() hold.
+    """
+    combined, _ = _saved()
+    own = session_imports()
+    if not own:
+        return combined
+    key = version()
+    cached = st.session_state.get(_COMBINED_KEY)
+    if cached and cached[0] == key:
+        return cached[1]
+    base = combined[~combined["source"].isin(list(own))]
+    frame = pd.concat([base, *(v.rows for v in own.values())], ignore_index=True)
+    st.session_state[_COMBINED_KEY] = (key, frame)
+    return frame
+
+
+def source_titles() -> dict[str, str]:
+    """Short title of every source, shipped and imported, by id."""
+    from atlas.sources import SOURCES
+
+    titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+    titles.update({s.id: s.title for s in imported_sources()})
+    return titles
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _facets(version: tuple) -> dict[str, list[str]]:
     return facet_values(initiatives())
 
 
 def facets() -> dict[str, list[str]]:
-    return _facets(_mtime(paths.INITIATIVES_FILE))
+    return _facets(version())
 
 
 @st.cache_resource(show_spinner="Loading regions…")
@@ -62,6 +178,23 @@ def shapes(layer_id: str) -> dict:
     return _shapes(layer_id, _mtime(geo_file(layer_id), paths.GEO_DIR))
 
 
+def all_layers() -> dict:
+    """Every regional layer by id (what placing imported rows needs)."""
+    return {lid: layer(lid) for lid in LAYER_IDS}
+
+
+@st.cache_resource(show_spinner="Indexing region names…", max_entries=2)
+def _region_index(version: tuple):
+    from atlas.placement import RegionIndex
+
+    return RegionIndex(all_layers())
+
+
+def region_index():
+    """Codes and names of every region, for placing imported rows by the region they name."""
+    return _region_index(tuple(_mtime(geo_file(lid), paths.GEO_DIR) for lid in LAYER_IDS))
+
+
 @st.cache_resource(show_spinner=False)
 def region_codes() -> dict[str, set[str]]:
     return {lid: set(layer(lid)["code"]) for lid in LAYER_IDS}
@@ -78,9 +211,24 @@ def _popups(_version: float) -> pd.Series:
     from atlas.themes import theme_labels
 
     titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
-    return popup_column(initiatives(), theme_labels(), titles)
+    return popup_column(shipped_initiatives(), theme_labels(), titles)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _all_popups(version: tuple) -> pd.Series:
+    from atlas.importer import approximate_notes
+    from atlas.themes import theme_labels
+
+    df = initiatives()
+    shipped = _popups(_mtime(paths.INITIATIVES_FILE))
+    extra = df.iloc[len(shipped):]
+    added = popup_column(extra, theme_labels(), source_titles()) + approximate_notes(extra)
+    return pd.concat([shipped, added])
 
 
 def popups() -> pd.Series:
-    """Escaped popup HTML per initiative (index-aligned with `initiatives()`)."""
-    return _popups(_mtime(paths.INITIATIVES_FILE))
+    """Escaped popup HTML per initiative (index-aligned with `initiatives()`); imported rows
+    placed at a region's label point say so."""
+    if len(initiatives()) == len(shipped_initiatives()):
+        return _popups(_mtime(paths.INITIATIVES_FILE))
+    return _all_popups(version())

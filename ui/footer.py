@@ -21,6 +21,10 @@ def render() -> None:
     )
     with st.expander("Sources, licences and attributions", expanded=False):
         st.markdown("Initiatives:\n\n" + "\n".join(f"- {line}" for line in lines))
+        for source in data.imported_sources():  # user text: shown as plain text, never markup
+            where = "saved in this atlas" if source.saved else "imported in this session only"
+            st.text(f"Imported ({where}): {source.title} — {source.rows:,} rows. "
+                    f"Licence: {source.license}. Attribution: {source.attribution}.")
         st.markdown("Boundaries and population:\n\n"
                     + "\n".join(f"- {credit}" for credit in geo_credits))
         st.caption(
@@ -33,3 +37,6 @@ def render() -> None:
         "© EuroGeographics for the administrative boundaries · Source: Eurostat – GISCO · "
         "Made with Natural Earth"
     )
+    imported = data.imported_sources()
+    if imported:  # credited on every page, as plain text (names and licences come from users)
+        st.text("Imported data: " + " · ".join(f"{s.title} ({s.license})" for s in imported))

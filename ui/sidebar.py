@@ -7,14 +7,13 @@ import streamlit as st
 
 from atlas.filters import Filters, mask
 from atlas.indicators import theme_counts
-from atlas.sources import SOURCES
 from atlas.themes import NO_THEME, theme_labels
 from ui import data
 from ui.state import current_filters, reset_filters
 
 
-@st.cache_resource(show_spinner=False)
-def _counts(_version: int) -> dict[str, pd.Series]:
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _counts(version: tuple) -> dict[str, pd.Series]:
     df = data.initiatives()
     return {
         "themes": theme_counts(df),
@@ -26,12 +25,12 @@ def _counts(_version: int) -> dict[str, pd.Series]:
 
 
 def _label(field: str, value: str) -> str:
-    counts = _counts(len(data.initiatives()))[field]
+    counts = _counts(data.version())[field]
     n = int(counts.get(value, 0))
     if field == "themes":
         name = "No theme" if value == NO_THEME else theme_labels().get(value, value)
     elif field == "sources":
-        name = SOURCES[value].title.split(" (")[0] if value in SOURCES else value
+        name = data.source_titles().get(value, value)
     else:
         name = value
     return f"{name} ({n:,})"

@@ -1,0 +1,111 @@
+"""`python -m atlas import FILE [--dry-run] [--json]`: same report as the page, exit 0 when the
+file could be read (even with rejected rows), non-zero with one line on stderr when not."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from atlas.__main__ import main
+from atlas.workspace import Workspace
+from tests import import_fixtures as fx
+
+ROOT = Path(__file__).resolve().parents[1]
+COOPS = ROOT.parent / "shared" / "data-sources" / "coops-uk-open-data-essglobal" / \
+    "standard.Q2-2023.postcodes.csv"
+
+
+def cli(*args: str, workspace: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "atlas", "import", *args], cwd=ROOT,
+                          env={**os.environ, "ATLAS_WORKSPACE": str(workspace)},
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture
+def italian(tmp_path) -> Path:
+    path = tmp_path / "registro_sintetico.csv"
+    path.write_bytes(fx.italian_semicolon_latin1())
+    return path
+
+
+def test_dry_run_json_report(italian, tmp_path):
+    done = cli(str(italian), "--dry-run", "--json", "--country", "IT",
+               workspace=tmp_path / "ws")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # exactly one JSON object
+    assert report["read"] == fx.ITALIAN_READ
+    assert report["accepted"] + report["rejected"] == report["read"]
+    assert report["rejections"] == [{"line": 11, "reason": "no name"}]
+    assert report["placed"]["coordinates"] == 2 and report["placed"]["region"] == 7
+    assert isinstance(report["duplicates"], int)
+    assert report["saved"] is None
+    assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"", "empty"), (b"\x00\xff\x00garbage\x01\x02" * 100, "not a text table"),
+])
+def test_unreadable_file_exits_non_zero_with_one_line(tmp_path, content, reason):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    done = cli(str(path), "--json", workspace=tmp_path / "ws")
+    assert done.returncode != 0
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0]
+
+
+def test_missing_file_exits_non_zero(tmp_path, capsys):
+    assert main(["import", str(tmp_path / "nope.csv"), "--dry-run"]) == 2
+    assert "cannot open" in capsys.readouterr().err
+
+
+def test_xlsx_is_saved_and_found_by_the_next_process(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws"))
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(fx.xlsx_register())
+    assert main(["import", str(path), "--name", "Synthetic UK register", "--license",
+                 "CC0-1.0", "--sheet", "Register", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["saved"]["id"] == "synthetic-uk-register" and report["saved"]["rows"] == 4
+    done = subprocess.run(
+        [sys.executable, "-c", "from atlas.workspace import Workspace; "
+         "print([(d.id, d.license, d.rows) for d in Workspace().datasets()])"],
+        cwd=ROOT, env={**os.environ, "ATLAS_WORKSPACE": str(tmp_path / "ws")},
+        capture_output=True, text=True, timeout=60)
+    assert "('synthetic-uk-register', 'CC0-1.0', 4)" in done.stdout
+
+
+def test_mapping_and_region_overrides_and_rejections_csv(italian, tmp_path, capsys):
+    rejections = tmp_path / "rejected.csv"
+    code = main(["import", str(italian), "--dry-run", "--json", "--country", "IT",
+                 "--map", "themes=", "--region", "Emilie-Romagne=nuts2:ITH5",
+                 "--rejections", str(rejections)])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["mapping"]["themes"] == []
+    assert report["placed"]["region"] == 8
+    assert rejections.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel-friendly CSV
+    assert b"no name" in rejections.read_bytes()
+
+
+def test_text_report(italian, tmp_path, capsys):
+    assert main(["import", str(italian), "--dry-run", "--country", "IT",
+                 "--workspace", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "read 12, accepted 11, rejected 1" in out
+    assert "line 11: no name" in out and "dry run: nothing saved" in out
+    assert not list(Workspace(tmp_path).datasets())
+
+
+@pytest.mark.skipif(not COOPS.exists(), reason="needs ../shared/data-sources")
+def test_shipped_coops_uk_csv(tmp_path, capsys):
+    assert main(["import", str(COOPS), "--dry-run", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["read"] == 7387 and report["accepted"] + report["rejected"] == 7387
+    assert report["placed"]["coordinates"] > 7000
