@@ -12,7 +12,7 @@ from atlas.layers import LAYERS
 from atlas.mapview import base_map, choropleth_group, points_group
 from atlas.themes import theme_labels
 from atlas.views import BASEMAPS, METRICS
-from ui import data, presenter, shell, state, takeaways
+from ui import data, exports, presenter, shell, state, takeaways
 
 ATTRIBUTIONS = [
     "© EuroGeographics for the administrative boundaries",
@@ -127,6 +127,7 @@ def side_panel(view, table) -> None:
     st.metric(f"Population{year}", fmt_number(r["population"]))
     st.metric("Rank in layer", f"{int(r['rank_in_layer'])} of {len(table)}")
     st.metric("Share of the country's initiatives", fmt_percent(r["share_of_country"]))
+    st.page_link("pages/region.py", label="Open the region profile", icon="📍")
     if st.button("Clear selection"):
         state.set_view(region="")
         st.rerun()
@@ -147,6 +148,9 @@ def main() -> None:
     left, right = st.columns([3, 1])
     with left:
         result, _summary = draw_map(df, filters, view, table)
+        with st.expander("Download these regional figures (CSV, Excel, GeoJSON)"):
+            exports.layer_downloads("m_layer", view.layer, table, filters,
+                                    theme=view.theme if view.metric == "theme_share" else None)
     with right:
         side_panel(view, table)
     takeaways.map_downloads(df, filters, view, table)

@@ -26,7 +26,7 @@ def _mtime(name: str, folder=None) -> float:
 
 
 @st.cache_resource(show_spinner="Loading initiatives…")
-def _initiatives(_version: float) -> pd.DataFrame:
+def _initiatives(version: float) -> pd.DataFrame:
     return load_initiatives()
 
 
@@ -154,7 +154,7 @@ def facets() -> dict[str, list[str]]:
 
 
 @st.cache_resource(show_spinner="Loading regions…")
-def _layer(layer_id: str, _version: float):
+def _layer(layer_id: str, version: float):
     return load_layer(layer_id)
 
 
@@ -169,7 +169,7 @@ def layer_table(layer_id: str) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False)
-def _shapes(layer_id: str, _version: float) -> dict:
+def _shapes(layer_id: str, version: float) -> dict:
     return to_geojson_dict(layer(layer_id))
 
 
@@ -206,7 +206,7 @@ def sidecars() -> list[dict]:
 
 
 @st.cache_resource(show_spinner=False)
-def _popups(_version: float) -> pd.Series:
+def _popups(version: float) -> pd.Series:
     from atlas.sources import SOURCES
     from atlas.themes import theme_labels
 
