@@ -1,0 +1,163 @@
+"""Region profile: one region's figures, following the filters, next to its country and all
+data; which sources cover it (so a zero reads as "no data here"); a locator map; its initiatives;
+and exports of everything shown. URL: `/region?layer=nuts2&region=ITH5` (+ filters)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from atlas.classify import fmt_number, fmt_percent
+from atlas.compare import (
+    RegionRef,
+    activity_mix,
+    category_table,
+    comparison_table,
+    coverage,
+    coverage_note,
+    format_refs,
+    mix_long,
+    mix_table,
+    theme_bars,
+)
+from atlas.exports import REGION_LAYERS, SHARE_NOTE, initiatives_frame, regions_geojson
+from atlas.filters import mask
+from atlas.indicators import region_profile
+from atlas.layers import LAYERS
+from atlas.themes import theme_labels
+from ui import data, exports, shell, state, widgets
+
+EUROPE = "Europe (all data)"
+
+
+def choose(layer: str, code: str) -> None:
+    """Search result clicked: show that region (the map shares the selection)."""
+    state.set_view(layer=layer, region=code)
+    st.session_state["r_query"] = ""
+
+
+def picker(view) -> None:
+    with st.expander("Find another region" if view.region else "Find a region",
+                     expanded=not view.region):
+        widgets.search_box("r_query", choose, prefer_layer=view.layer)
+
+
+def headline(p: dict) -> None:
+    year = p["population_year"]
+    year_text = f" ({int(year)})" if year == year and year is not None else ""
+    row = st.container(horizontal=True, gap="large")  # wraps on narrow screens, never truncates
+    row.metric("Initiatives", fmt_number(p["initiatives"]), width="content",
+               help="Initiatives in the region that match the filters")
+    row.metric("Per 100,000 inhabitants", fmt_number(p["per_100k"], 1), width="content",
+               help=f"Population{year_text}: {fmt_number(p['population'])} (Eurostat; UK "
+               "regions 2019). 'no data' when the population is unknown.")
+    row.metric("Rank in layer", f"{p['rank_in_layer']} of {p['regions_in_layer']}",
+               width="content",
+               help=f"By number of initiatives among all {LAYERS[p['layer']].label}")
+    row.metric("Rank in country", f"{p['rank_in_country']} of {p['regions_in_country']}",
+               width="content",
+               help="By number of initiatives among the regions of the same country and layer")
+    row.metric("Share of country", fmt_percent(p["share_of_country"]), width="content",
+               help="Share of the country's initiatives (in this layer) that lie in the region")
+
+
+def main() -> None:
+    df = data.initiatives()
+    filters = state.current_filters()
+    view = state.current_view()
+    st.title("Region profile")
+    if view.region and view.region not in data.region_codes()[view.layer]:
+        st.warning(f"There is no region “{widgets.md(view.region[:30])}” in "
+                   f"{LAYERS[view.layer].label}. Search for it by name or code below.")
+        state.set_view(region="")
+        view = state.current_view()
+    picker(view)
+    state.write_url(filters, view)
+    if not view.region:
+        st.info("Search for a region above, or click one on the Map page and follow "
+                "“Open the region profile”.")
+        return
+    profile(df, filters, view.layer, view.region)
+
+
+def profile(df, filters, layer: str, code: str) -> None:
+    regions = data.layer_table(layer)
+    p = region_profile(df, regions, layer, code, filters, countries=data.layer_table("countries"))
+    country = widgets.country_name(p["country"])
+    labels = theme_labels()
+    st.header(widgets.md(p["name"]))
+    st.caption(f"{widgets.md(code)} · {LAYERS[layer].label} · {widgets.md(country)} · "
+               f"filters: {widgets.md(filters.describe(labels))}")
+    headline(p)
+
+    cov = coverage(df, layer, code, p["country"], filters, data.source_titles())
+    note = coverage_note(cov, p["name"], country, filtered=not filters.is_empty())
+    (st.warning if p["initiatives"] == 0 else st.info)(widgets.md(note), icon="ℹ️")
+
+    keep = mask(df, filters)
+    here = df[keep & (df[LAYERS[layer].column] == code).to_numpy()]
+    mix = p["theme_mix"].rename(columns={"region": p["name"], "country": country, "all": EUROPE})
+    n_country = p["country_initiatives"]
+    long = mix_long(mix, {p["name"]: p["initiatives"], country: n_country,
+                          EUROPE: int(keep.sum())})
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Themes")
+        if p["initiatives"]:
+            st.altair_chart(theme_bars(long, [p["name"], country, EUROPE]),
+                            width="stretch")
+            st.caption("Share of initiatives carrying each theme; one initiative can have "
+                       "several, so shares add up to more than 100 %.")
+        else:
+            st.caption("No initiative here matches the filters, so there is no theme mix.")
+    with right:
+        st.subheader("Where")
+        widgets.locator(f"locator_{layer}_{code}", region=(layer, code), points=here)
+
+    legal = category_table(here, "legal_form", "Legal form")
+    structures = category_table(here, "org_structure", "Organisational structure")
+    activities = mix_table(activity_mix(here), len(here), "Activity")
+    names = {lid: widgets.region_names(lid) for lid in REGION_LAYERS}
+    listing = initiatives_frame(here, names, labels, data.source_titles())
+    headline_row = comparison_table(df, {layer: regions}, [RegionRef(layer, code)], filters,
+                                    data.source_titles())
+    shares = {"Share": st.column_config.NumberColumn(format="percent")}
+
+    tabs = st.tabs([f"Initiatives ({len(here):,})", "Legal forms and structures", "Activities",
+                    "Data sources", "Download the profile"])
+    with tabs[0]:
+        st.dataframe(listing, hide_index=True,
+                     column_config={"Website": st.column_config.LinkColumn("Website")})
+        prov = exports.about(f"Initiatives in {p['name']} ({code})", filters,
+                             here["source"].unique())
+        exports.initiatives_downloads("r_list", f"{code} initiatives", listing, here, prov)
+    with tabs[1]:
+        a, b = st.columns(2)
+        a.dataframe(legal, hide_index=True, column_config=shares)
+        b.dataframe(structures, hide_index=True, column_config=shares)
+        st.caption("Legal forms and organisational structures are recorded by Co-operatives UK "
+                   "only; SUSY records show as 'Not stated'.")
+    with tabs[2]:
+        st.dataframe(activities, hide_index=True, column_config=shares)
+        st.caption("Activities as the sources label them (SUSY tags, ICA activities). A SUSY "
+                   "record can have several, so shares can add up to more than 100 %.")
+    with tabs[3]:
+        st.dataframe(cov, hide_index=True)
+    with tabs[4]:
+        tables = {"Headline": headline_row, "Themes": long, "Legal forms": legal,
+                  "Structures": structures, "Activities": activities, "Sources": cov}
+        prov = exports.about(f"Profile of {p['name']} ({code}, {LAYERS[layer].label})", filters,
+                             data.facets()["sources"], layer=layer, notes=[SHARE_NOTE, note])
+        st.write("Every table of this profile, with sources, licences and the filters used.")
+        geometry = exports.region_geometries(layer, [code])
+        exports.downloads("r_profile", f"{code} profile", tables, prov,
+                          geojson=partial(regions_geojson, headline_row, geometry, prov))
+    peers = st.session_state.get("_compare_sel", [])
+    ref = str(RegionRef(layer, code))
+    chosen = [r for r in peers if r != ref][:5]
+    st.page_link("pages/compare.py", label="Compare this region with others", icon="⚖️",
+                 query_params={"regions": format_refs([ref, *chosen])})
+
+
+shell.run(main)

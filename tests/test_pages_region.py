@@ -1,0 +1,98 @@
+"""AppTest of the region profile page: URL, filters, a region without data, bad URLs, search."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+APP = "../app.py"
+PAGE = "pages/region.py"
+
+
+def open_page(params: dict | None = None) -> AppTest:
+    """A fresh session opened on the region page with `params` in the URL, as a shared link
+    opens it (the page's file name is its URL path, so it can be chosen before the first run)."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_profile_from_the_url():
+    at = open_page({"layer": "nuts2", "region": "ITH5"})
+    assert at.header[0].value == "Emilia-Romagna"
+    m = metrics(at)
+    assert m["Initiatives"] == "31" and m["Rank in layer"] == "11 of 299"
+    assert m["Rank in country"].endswith("of 21") and m["Share of country"].endswith("%")
+    note = at.info[0].value
+    assert "SUSY/TransforMap" in note and "Co\\-ops UK does not cover Italy" not in note
+    assert "does not cover Italy" in note.replace("\\", "")
+    assert at.query_params["region"] == "ITH5"
+    labels = [b.label for b in at.get("download_button")]
+    assert labels.count("GeoJSON") == 2 and labels.count("Excel (.xlsx)") == 2
+    assert at.tabs[0].label == "Initiatives (31)"
+    assert len(at.dataframe[0].value) == 31
+    assert at.get("vega_lite_chart"), "the theme chart is drawn"
+    assert at.get("component_instance"), "the locator map is drawn"
+
+
+def test_headline_follows_the_filters():
+    at = open_page({"layer": "uk_regions", "region": "UKI", "theme": "housing"})
+    assert at.header[0].value == "London"
+    n = int(metrics(at)["Initiatives"].replace(",", ""))
+    assert 0 < n < 917
+    assert "Housing" in at.caption[0].value
+    assert at.query_params["theme"] == "housing" and at.query_params["region"] == "UKI"
+    assert len(at.dataframe[0].value) == n
+
+
+def test_a_region_without_data_says_no_data_not_no_sse():
+    at = open_page({"layer": "nuts2", "region": "BE21"})
+    assert metrics(at)["Initiatives"] == "0"
+    note = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "no data here, not no social and solidarity economy" in note
+    assert "no theme mix" in " ".join(c.value for c in at.caption)
+
+
+def test_unknown_region_in_the_url_gives_a_message_not_a_traceback():
+    at = open_page({"layer": "nuts2", "region": "XX99"})
+    warnings = " ".join(w.value for w in at.warning)
+    assert "No region 'XX99'" in warnings
+    assert at.title[0].value == "Region profile" and not at.metric
+    assert any("Search for a region" in i.value for i in at.info)
+
+
+def test_bad_layer_in_the_url_falls_back_with_a_notice():
+    at = open_page({"layer": "nuts9", "region": "<b>x</b>"})
+    assert any("nuts9" in w.value for w in at.warning)
+
+
+def test_search_by_french_spelling_opens_the_profile():
+    at = open_page()
+    at.text_input(key="r_query").input("Émilie").run()
+    at.button(key="r_query_pick_nuts2:ITH5").click().run()
+    assert not at.exception
+    assert at.header[0].value == "Emilia-Romagna"
+    assert at.query_params["region"] == "ITH5"
+
+
+def test_search_without_match_says_so():
+    at = open_page()
+    at.text_input(key="r_query").input("qqqzzz").run()
+    assert any("No region matches" in i.value for i in at.info)
+
+
+def test_text_from_data_is_inert_markdown():
+    from ui.widgets import md
+
+    assert md("[click](javascript:alert(1))") == "\\[click\\](javascript\\:alert(1))"
+    assert md("**x** <b>y</b>") == "\\*\\*x\\*\\* \\<b\\>y\\</b\\>"
+    assert md(":red[z] $e$") == "\\:red\\[z\\] \\$e\\$"
+    assert md("- item\nnext") == "\\- item next"
+    assert md(None) == "" and md(float("nan")) == ""

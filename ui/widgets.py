@@ -1,0 +1,136 @@
+"""Widgets the region, compare and directory pages share: the region search box, the small
+offline locator map, region and country names, and markdown-safe text from data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import folium
+import pandas as pd
+import shapely.geometry
+import streamlit as st
+
+from atlas import offline
+from atlas.layers import LAYER_IDS, LAYERS
+from atlas.mapview import base_map, points_group
+from atlas.search import RegionIndex
+from ui import data
+
+ATTRIBUTIONS = [  # short: a small map has little room; the footer gives the full credits
+    "© EuroGeographics for the administrative boundaries",
+    "Eurostat – GISCO",
+    "Natural Earth",
+    "SUSY/TransforMap, Co-operatives UK (ODC-By 1.0)",
+]
+SMALL_PRINT = "<style>.leaflet-control-attribution{font-size:10px;line-height:1.3}</style>"
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:])")
+_MD_LEADING = re.compile(r"^([-+=]|\d+[.)])")
+
+
+def md(text: object) -> str:
+    """Text from data made inert for st.markdown: no links, emphasis, colours or LaTeX, and on
+    one line (names and descriptions are never markup)."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    flat = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_LEADING.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], flat)
+
+
+@st.cache_resource(show_spinner=False)
+def search_index() -> RegionIndex:
+    """Every region of every layer, searchable by code or any spelling of its name."""
+    return RegionIndex({lid: data.layer_table(lid) for lid in LAYER_IDS})
+
+
+@st.cache_resource(show_spinner=False)
+def region_names(layer_id: str) -> dict[str, str]:
+    table = data.layer_table(layer_id)
+    return dict(zip(table["code"], table["name"], strict=True))
+
+
+def country_name(code: str) -> str:
+    """'Italy' for 'IT' (the code itself when the countries layer does not know it)."""
+    return region_names("countries").get(code, code) if code else "an unknown country"
+
+
+def search_box(
+    key: str,
+    on_pick: Callable[[str, str], None],
+    *,
+    prefer_layer: str | None = None,
+    label: str = "Find a region",
+    limit: int = 8,
+) -> None:
+    """A text box whose matches appear as buttons; a click calls `on_pick(layer, code)`.
+
+    Accents, case and punctuation do not matter; near misses are offered as 'Did you mean'.
+    """
+    query = st.text_input(
+        label,
+        key=key,
+        placeholder="Name in any spelling or code: Emilia-Romagna, Émilie, ITH5, Bologna",
+    )
+    if not query.strip():
+        return
+    matches = search_index().search(query, limit=limit, prefer_layer=prefer_layer)
+    if not matches:
+        st.info(f"No region matches “{md(query[:60])}”. Try its code (e.g. ITH5) or another "
+                "spelling.")
+        return
+    if all(m.how == "similar" for m in matches):
+        st.caption("No exact match. Did you mean:")
+    for m in matches:
+        st.button(m.label(), key=f"{key}_pick_{m.ref}", on_click=on_pick, args=(m.layer, m.code),
+                  width="stretch")
+
+
+def _region_geometry(layer_id: str, code: str):
+    gdf = data.layer(layer_id)
+    rows = gdf.loc[gdf["code"] == code, "geometry"]
+    return None if rows.empty else rows.iloc[0]
+
+
+def locator(
+    key: str,
+    *,
+    region: tuple[str, str] | None = None,
+    points: pd.DataFrame | None = None,
+    height: int = 340,
+    max_zoom: int = 11,
+) -> None:
+    """A small offline map: the region outlined, its initiatives clustered, fitted to them."""
+    from streamlit_folium import st_folium  # imported at run time so tests can replace it
+
+    offline.patch_streamlit_folium()
+    m = base_map("outline", data.shapes("countries"), ATTRIBUTIONS)
+    m.get_root().header.add_child(folium.Element(SMALL_PRINT))
+    bounds = None
+    geometry = _region_geometry(*region) if region else None
+    if geometry is not None:
+        folium.GeoJson(
+            shapely.geometry.mapping(geometry),
+            style_function=lambda _f: {"color": "#b2182b", "weight": 2, "fillColor": "#fddbc7",
+                                       "fillOpacity": 0.45},
+            interactive=False,
+            control=False,
+        ).add_to(m)
+        minx, miny, maxx, maxy = geometry.bounds
+        bounds = [[miny, minx], [maxy, maxx]]
+    located = (
+        points[points["lat"].notna() & points["lon"].notna()] if points is not None else None
+    )
+    if located is not None and len(located):
+        points_group(located, data.popups()).add_to(m)
+        if bounds is None:
+            pad = 0.05
+            bounds = [[located["lat"].min() - pad, located["lon"].min() - pad],
+                      [located["lat"].max() + pad, located["lon"].max() + pad]]
+    if bounds is not None:
+        m.fit_bounds(bounds, max_zoom=max_zoom)
+    st_folium(offline.localise(m), key=key, returned_objects=[], height=height,
+              use_container_width=True)
+
+
+def layer_label(layer_id: str) -> str:
+    return LAYERS[layer_id].label
