@@ -12,11 +12,25 @@ import logging
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from ui import data, footer, presenter, sidebar, state
 
 log = logging.getLogger("sse_atlas")
+
+
+def _leave_file_based_navigation() -> None:
+    """Make a direct link such as /region?... run through app.py's navigation.
+
+    With a `pages/` folder, a server process whose first visitor opens a page URL runs that
+    page file directly (Streamlit's older file-based multipage mode): narrow layout, raw file
+    names in the sidebar. Streamlit only leaves that mode when `st.navigation` runs, so the
+    page switches the mode off and reruns; the rerun goes through app.py to the same page.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def run(main: Callable[[], None], prepare: Callable[[], None] | None = None) -> None:
@@ -25,6 +39,7 @@ def run(main: Callable[[], None], prepare: Callable[[], None] | None = None) -> 
     `prepare` runs after the URL state is seeded and before any widget is drawn: the one
     place where a page may still set widget values (the story player applies a step there).
     """
+    _leave_file_based_navigation()
     try:
         data.initiatives()
         state.start_session(data.facets(), data.region_codes())
