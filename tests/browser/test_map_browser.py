@@ -46,3 +46,24 @@ def test_clicking_a_region_selects_it_and_puts_it_in_the_url(app_url, offline_pa
     page.get_by_text("Emilia-Romagna").first.wait_for(timeout=30_000)
     offline_page.screenshot("map-region-selected")
     assert offline_page.blocked == []
+
+
+def test_a_fresh_server_opened_on_a_page_link_uses_the_app_navigation(browser):
+    """The first visitor of a new server opens a shared /region link (not the home page)."""
+    from tests.browser.conftest import OfflinePage, start_app
+
+    proc, url = start_app()
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        offline = OfflinePage(context.new_page())
+        offline.page.goto(f"{url}/region?layer=nuts2&region=ITH5", wait_until="domcontentloaded")
+        offline.page.get_by_text("Emilia-Romagna").first.wait_for(timeout=60_000)
+        nav = offline.page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Region profile").wait_for(timeout=30_000)
+        assert "app" not in nav.inner_text().split()
+        offline.screenshot("region-direct-link-fresh-server")
+        assert offline.blocked == []
+    finally:
+        context.close()
+        proc.terminate()
+        proc.wait(timeout=10)
