@@ -26,7 +26,7 @@ from atlas.filters import mask
 from atlas.indicators import region_profile
 from atlas.layers import LAYERS
 from atlas.themes import theme_labels
-from ui import data, exports, shell, state, widgets
+from ui import data, exports, shell, state, takeaways, widgets
 
 EUROPE = "Europe (all data)"
 
@@ -153,6 +153,7 @@ def profile(df, filters, layer: str, code: str) -> None:
         geometry = exports.region_geometries(layer, [code])
         exports.downloads("r_profile", f"{code} profile", tables, prov,
                           geojson=partial(regions_geojson, headline_row, geometry, prov))
+        takeaways.region_downloads(layer, code, filters, key="r")
     peers = st.session_state.get("_compare_sel", [])
     ref = str(RegionRef(layer, code))
     chosen = [r for r in peers if r != ref][:5]

@@ -96,3 +96,9 @@ def test_text_from_data_is_inert_markdown():
     assert md(":red[z] $e$") == "\\:red\\[z\\] \\$e\\$"
     assert md("- item\nnext") == "\\- item next"
     assert md(None) == "" and md(float("nan")) == ""
+
+
+def test_profile_offers_the_one_page_pdf_brief():
+    at = open_page({"layer": "nuts2", "region": "ITH5"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Region brief (PDF, one page)" in labels
