@@ -8,17 +8,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from atlas.offline import external_urls
-
-APP = "../app.py"
+from tests.apptest import open_page
 
 
 def _run(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(None, params)
 
 
 def _counter(at: AppTest) -> str:

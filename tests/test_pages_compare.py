@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-APP = "../app.py"
+from tests.apptest import open_page as open_app
+
 PAGE = "pages/compare.py"
 PER_100K = "Initiatives per 100,000 inhabitants"
 
 
 def open_page(params: dict | None = None) -> AppTest:
     """A fresh session opened on the compare page with `params` in the URL."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_app(PAGE, params)
 
 
 def compared(at: AppTest):

@@ -6,21 +6,15 @@ from streamlit.testing.v1 import AppTest
 
 from atlas.initiatives import load_initiatives
 from atlas.text import fold
+from tests.apptest import open_page as open_app
 
-APP = "../app.py"
 PAGE = "pages/directory.py"
 FOOD_BANK = "susy:e98fb9126657fd09e8c7e43217000e20"  # Bulgarian Food Bank (SUSY)
 
 
 def open_page(params: dict | None = None) -> AppTest:
-    """A fresh session opened on the directory with `params` in the URL."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    """A fresh session opened on the directory page with `params` in the URL."""
+    return open_app(PAGE, params)
 
 
 def table(at: AppTest):

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-APP = "../app.py"
+from tests.apptest import open_page as open_app
+
 PAGE = "pages/region.py"
 
 
 def open_page(params: dict | None = None) -> AppTest:
-    """A fresh session opened on the region page with `params` in the URL, as a shared link
-    opens it (the page's file name is its URL path, so it can be chosen before the first run)."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    """A fresh session opened on the region page with `params` in the URL."""
+    return open_app(PAGE, params)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
