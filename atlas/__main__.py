@@ -1,4 +1,4 @@
-"""Command line: `python -m atlas build|stats|import`."""
+"""Command line: `python -m atlas build|stats|synth|import`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--data-dir", type=Path)
     s.add_argument("--geo-dir", type=Path)
+    y = sub.add_parser("synth", help="synthetic initiatives for tests and benchmarks only")
+    y.add_argument("n", type=int, help="number of rows")
+    y.add_argument("--out", type=Path, default=Path("synthetic") / "initiatives.parquet",
+                   help=".parquet (app-ready, with region codes) or .csv (raw, to import)")
+    y.add_argument("--seed", type=int, help="random seed (fixed default)")
     add_import_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "import":
@@ -34,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
 
             stats = collect(args.data_dir, args.geo_dir)
             print(json.dumps(stats, ensure_ascii=False) if args.json else render(stats))
+        elif args.command == "synth":
+            from atlas import synth
+
+            synth.main(args.n, args.out, synth.DEFAULT_SEED if args.seed is None else args.seed)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

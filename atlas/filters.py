@@ -7,13 +7,16 @@ and says what it dropped, so a pasted URL never breaks a page.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from atlas.text import fold, fold_series
+from atlas.text import fold, fold_strings
 from atlas.themes import NO_THEME, bit_of, theme_bits
 
 # URL parameter name → Filters field, and the column each field filters.
@@ -112,17 +115,48 @@ def mask(df: pd.DataFrame, f: Filters) -> np.ndarray:
     needle = fold(f.text)
     if needle:
         haystack = df["search_text"] if "search_text" in df else search_text(df)
-        keep &= haystack.str.contains(needle, regex=False).to_numpy(bool)
+        keep &= contains(haystack, needle)
     return keep
+
+
+# Recent text searches: {(id of the haystack's Arrow data, needle): (weak ref to it, rows)}.
+# One page run filters the same table several times (sidebar counter, regions, points).
+_SEARCHES: dict[tuple[int, str], tuple[weakref.ref, np.ndarray]] = {}
+_MAX_SEARCHES = 8
+
+
+def contains(haystack: pd.Series, needle: str) -> np.ndarray:
+    """Rows of `haystack` containing `needle` (plain text, not a pattern).
+
+    For Arrow-backed text the needle becomes an RE2 literal (every character hex-escaped),
+    which Arrow's regex kernel scans about twice as fast as its plain substring search; the
+    result is remembered for the same Arrow data (replaced, never changed, when edited).
+    """
+    dtype = haystack.dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return haystack.str.contains(needle, regex=False).to_numpy(bool)
+    data = haystack.array.__arrow_array__()
+    key = (id(data), needle)
+    hit = _SEARCHES.get(key)
+    if hit is not None and hit[0]() is data:
+        return hit[1].copy()
+    literal = "".join(f"\\x{{{ord(c):x}}}" for c in needle)
+    found = pc.fill_null(pc.match_substring_regex(data, literal), False)
+    rows = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    for old in [k for k, (ref, _rows) in _SEARCHES.items() if ref() is None]:
+        del _SEARCHES[old]
+    while len(_SEARCHES) >= _MAX_SEARCHES:
+        del _SEARCHES[next(iter(_SEARCHES))]
+    _SEARCHES[key] = (weakref.ref(data), rows)
+    return rows.copy()
 
 
 def search_text(df: pd.DataFrame) -> pd.Series:
     """Folded name + description + locality, the haystack of the free-text filter."""
-    parts = [fold_series(df[c].fillna("")) for c in ("name", "description", "locality") if c in df]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + " " + part
-    return out
+    parts = [fold_strings(df[c]) for c in ("name", "description", "locality") if c in df]
+    arrays = [p.array.__arrow_array__().cast(pa.large_string()) for p in parts]
+    joined = pc.binary_join_element_wise(*arrays, pa.scalar(" ", pa.large_string()))
+    return pd.Series(joined, index=df.index, dtype="str")
 
 
 def apply(df: pd.DataFrame, f: Filters) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from atlas.filters import Filters, mask
 from atlas.layers import LAYERS
-from atlas.themes import NO_THEME, theme_ids
+from atlas.themes import NO_THEME, bit_of, theme_ids
 
 PER = 100_000
 
@@ -62,6 +62,14 @@ def category_mix(df: pd.DataFrame, column: str, top: int = 10) -> pd.Series:
     return counts / n
 
 
+def has_theme(df: pd.DataFrame, theme: str) -> np.ndarray:
+    """Rows carrying `theme`: one AND on `theme_bits` when the table has it."""
+    bit = bit_of().get(theme)
+    if bit is not None and "theme_bits" in df:
+        return (df["theme_bits"].to_numpy() & bit) != 0
+    return df["themes"].map(lambda ts: theme in ts).to_numpy(bool)
+
+
 def region_table(
     df: pd.DataFrame,
     regions: pd.DataFrame,
@@ -74,10 +82,10 @@ def region_table(
     `regions` is the layer table (geometry optional). `theme_share` is the share of the
     region's filtered initiatives carrying `theme` (NaN where a region has none).
     """
-    column = LAYERS[layer_id].column
+    # Only the code column is sliced (never the whole table): this runs on every filter change.
+    codes = df[LAYERS[layer_id].column]
     keep = mask(df, f)
-    sub = df.loc[keep & df[column].notna().to_numpy()]
-    counts = sub[column].value_counts()
+    counts = codes[keep].value_counts()
     out = pd.DataFrame(
         {
             "code": regions["code"].to_numpy(),
@@ -90,7 +98,7 @@ def region_table(
     out["initiatives"] = out["code"].map(counts).fillna(0).astype(int)
     out["per_100k"] = per_100k(out["initiatives"], out["population"])
     if theme:
-        with_theme = sub.loc[sub["themes"].map(lambda ts: theme in ts), column].value_counts()
+        with_theme = codes[keep & has_theme(df, theme)].value_counts()
         n = out["initiatives"].where(out["initiatives"] > 0)
         out["theme_share"] = out["code"].map(with_theme).fillna(0) / n
     out["rank_in_layer"] = out["initiatives"].rank(ascending=False, method="min").astype(int)

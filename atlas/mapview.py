@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import folium
 import numpy as np
@@ -20,8 +20,10 @@ from folium.elements import JSCSSMixin
 from folium.plugins import FastMarkerCluster, MarkerCluster
 from jinja2 import Template
 
+from atlas.aggregate import Cells, point_grid
 from atlas.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
 from atlas.classify import legend_labels as class_labels
+from atlas.themes import theme_labels as all_theme_labels
 
 EUROPE_CENTER = (52.0, 10.0)
 EUROPE_ZOOM = 4
@@ -374,6 +376,138 @@ def points_group(df: pd.DataFrame, popups: pd.Series) -> folium.FeatureGroup:
         data, callback=POINT_CALLBACK, name="initiatives", options={"maxClusterRadius": 50}
     ).add_to(group)
     return group
+
+
+# Above this many located initiatives (after filters) the map gets counts per grid cell
+# (atlas.aggregate) instead of one marker each: 10,000 markers with popups are about 3.7 MB.
+MARKER_LIMIT = 10_000
+# Up to this table size the page's cached popup column of every row is worth keeping; above
+# it, popups are built for the shown rows only (a column of 3 million popups is ~1 GB).
+POPUP_CACHE_LIMIT = 200_000
+
+
+class _CellLayer(JSCSSMixin, MacroElement):
+    """Counts per grid cell drawn as cluster bubbles; a click zooms in.
+
+    Ships one grid per zoom level; only the current level's cells inside the viewport become
+    markers (redrawn on every move), so a few hundred DOM nodes at most whatever N is.
+    """
+
+    default_css = MarkerCluster.default_css  # the bubbles look like the client-side clusters
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }};
+            var levels = {{ this.levels|tojson }};
+            var shown = L.layerGroup().addTo(group);
+            var note = L.control({position: "bottomleft"});
+            note.onAdd = function () {
+                var div = L.DomUtil.create("div", "atlas-cells-note");
+                div.style.cssText = "background:rgba(255,255,255,.9);padding:4px 8px;" +
+                    "border-radius:4px;font:12px sans-serif;max-width:260px";
+                div.innerHTML = {{ this.note|tojson }};
+                return div;
+            };
+            var map = null;
+            function label(n) {
+                if (n >= 999500) { return (n / 1e6).toFixed(1).replace(/[.]0$/, "") + "M"; }
+                if (n >= 10000) { return Math.round(n / 1000) + "k"; }
+                return String(n);
+            }
+            function zoomIn(e) {
+                map.setView(e.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+            }
+            function draw() {
+                if (!map || !levels.length) { return; }
+                var zoom = map.getZoom(), level = levels[0];
+                for (var i = 0; i < levels.length; i++) {
+                    if (levels[i].z <= zoom) { level = levels[i]; }
+                }
+                var view = map.getBounds().pad(0.25), cells = level.cells;
+                shown.clearLayers();
+                for (var j = 0; j < cells.length; j += 3) {
+                    var at = L.latLng(cells[j], cells[j + 1]), n = cells[j + 2];
+                    if (!view.contains(at)) { continue; }
+                    var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+                    var marker = L.marker(at, {keyboard: false,
+                        title: n.toLocaleString("en") + " initiatives: click to zoom in",
+                        icon: L.divIcon({html: "<div><span>" + label(n) + "</span></div>",
+                            className: "marker-cluster marker-cluster-" + size + " atlas-cell",
+                            iconSize: L.point(40, 40)})});
+                    marker.on("click", zoomIn);
+                    shown.addLayer(marker);
+                }
+            }
+            function start() {
+                if (map) { return; }
+                map = group._map;
+                map.on("moveend", draw);
+                note.addTo(map);
+                draw();
+            }
+            group.on("add", start);
+            group.on("remove", function () {
+                if (map) { map.off("moveend", draw); }
+                note.remove();
+                map = null;
+            });
+            if (group._map) { start(); }
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, levels: list[dict], note: str):
+        super().__init__()
+        self._name = "CellLayer"
+        self.levels = levels
+        self.note = note
+
+
+def cells_group(
+    levels: Sequence[Cells], shown: int, limit: int = MARKER_LIMIT
+) -> folium.FeatureGroup:
+    """Initiatives as counts per grid cell (one grid per zoom level, see atlas.aggregate)."""
+    group = folium.FeatureGroup(name="initiatives", control=False)
+    note = (
+        f"<b>{shown:,}</b> initiatives, grouped: click a group to zoom in. Filter to fewer "
+        f"than {limit:,} to see each one with its details."
+    )
+    _CellLayer([{"z": c.zoom, "cells": c.flat()} for c in levels], note).add_to(group)
+    return group
+
+
+def source_titles() -> dict[str, str]:
+    """Short title of each shipped source (what popups show), by source id."""
+    from atlas.sources import SOURCES
+
+    return {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+
+
+def points_layer(
+    df: pd.DataFrame,
+    keep: np.ndarray,
+    popups: Callable[[], pd.Series] | None = None,
+    titles: Mapping[str, str] | None = None,
+    *,
+    max_markers: int = MARKER_LIMIT,
+) -> folium.FeatureGroup:
+    """The initiatives passing `keep`, with a payload bounded whatever the table's size.
+
+    Up to `max_markers` with a point: one marker each with its escaped popup (`points_group`).
+    More: counts per grid cell computed here (`cells_group`). `popups()` gives the cached popup
+    column of the whole table; it is only used for tables up to POPUP_CACHE_LIMIT rows, else
+    popups are built for the shown rows only, naming sources by `titles` (default: shipped).
+    """
+    located = keep & df["lat"].notna().to_numpy() & df["lon"].notna().to_numpy()
+    shown = int(located.sum())
+    if shown > max_markers:
+        return cells_group(point_grid(df).levels(located), shown, max_markers)
+    rows = df[located]
+    if popups is not None and len(df) <= POPUP_CACHE_LIMIT:
+        column = popups()
+    else:
+        column = popup_column(rows, all_theme_labels(), titles or source_titles())
+    return points_group(rows, column)
 
 
 def to_geojson_dict(gdf) -> dict:

@@ -6,10 +6,10 @@ import streamlit as st
 
 from atlas import offline
 from atlas.classify import SCHEMES, fmt_number, fmt_percent
-from atlas.filters import apply
+from atlas.filters import mask
 from atlas.indicators import region_table
 from atlas.layers import LAYERS
-from atlas.mapview import base_map, choropleth_group, points_group
+from atlas.mapview import base_map, choropleth_group, points_layer
 from atlas.themes import theme_labels
 from atlas.views import BASEMAPS, METRICS
 from ui import data, exports, presenter, shell, state, takeaways
@@ -82,7 +82,7 @@ def draw_map(df, filters, view, table):
     )
     groups = [choropleth]
     if view.points:
-        groups.append(points_group(apply(df, filters), data.popups()))
+        groups.append(points_layer(df, mask(df, filters), data.popups, data.source_titles()))
     outlines = data.shapes("countries")  # the background, or the fallback when tiles fail
     m = offline.localise(base_map(view.basemap, outlines, ATTRIBUTIONS))
     result = st_folium(
