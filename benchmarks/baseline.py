@@ -1,0 +1,99 @@
+"""Naive baselines, measured in the same run as the atlas's own path.
+
+- loading: the table prepared row by row (themes lists, accent folding per distinct value),
+  as `load_initiatives` did before issue 7;
+- filtering: the whole filtered table copied for counts (the pre-issue-7 `region_table`) and
+  for the points layer (`filters.apply`), free text searched by pandas' object strings;
+- the map: one `folium.Marker` (with its popup) per initiative in a `MarkerCluster`, and the
+  whole regional layer as GeoJSON with all its properties (no reduction to what is drawn).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import pandas as pd
+from folium.plugins import MarkerCluster
+
+from atlas import paths
+from atlas.classify import classify, colours
+from atlas.filters import Filters, apply, mask
+from atlas.indicators import per_100k
+from atlas.layers import LAYERS
+from atlas.mapview import popup_html
+from atlas.text import fold_series
+from atlas.themes import theme_bits
+
+
+def load(data_dir: Path) -> pd.DataFrame:
+    """The initiatives table prepared the pre-issue-7 way (object text, row-by-row work)."""
+    df = pd.read_parquet(data_dir / paths.INITIATIVES_FILE)
+    df["themes"] = df["themes"].map(lambda ts: [] if ts is None else [str(t) for t in ts])
+    df["theme_bits"] = theme_bits(df["themes"])
+    parts = [fold_series(df[c].fillna("")) for c in ("name", "description", "locality")]
+    df["search_text"] = parts[0] + " " + parts[1] + " " + parts[2]
+    return df
+
+
+def region_table(
+    df: pd.DataFrame, regions: pd.DataFrame, layer_id: str, f: Filters, theme: str | None
+) -> pd.DataFrame:
+    """The pre-issue-7 `atlas.indicators.region_table` (copies every filtered row)."""
+    column = LAYERS[layer_id].column
+    keep = mask(df, f)
+    sub = df.loc[keep & df[column].notna().to_numpy()]
+    counts = sub[column].value_counts()
+    out = pd.DataFrame({
+        "code": regions["code"].to_numpy(),
+        "country": regions["country"].to_numpy(),
+        "population": pd.to_numeric(regions["population"], errors="coerce").to_numpy(),
+    })  # fmt: skip
+    out["initiatives"] = out["code"].map(counts).fillna(0).astype(int)
+    out["per_100k"] = per_100k(out["initiatives"], out["population"])
+    if theme:
+        with_theme = sub.loc[sub["themes"].map(lambda ts: theme in ts), column].value_counts()
+        n = out["initiatives"].where(out["initiatives"] > 0)
+        out["theme_share"] = out["code"].map(with_theme).fillna(0) / n
+    out["rank_in_layer"] = out["initiatives"].rank(ascending=False, method="min").astype(int)
+    out["rank_in_country"] = (
+        out.groupby("country")["initiatives"].rank(ascending=False, method="min").astype(int)
+    )
+    return out
+
+
+def filter_change(df: pd.DataFrame, regions: pd.DataFrame, layer_id: str, f: Filters,
+                  theme: str | None) -> None:
+    """What one page run computed before: counter, region figures, filtered table copy."""
+    int(mask(df, f).sum())
+    region_table(df, regions, layer_id, f, theme)
+    apply(df, f)
+
+
+def map_groups(
+    df: pd.DataFrame, layer, table: pd.DataFrame, theme_labels: dict, titles: dict
+) -> list[folium.FeatureGroup]:
+    """Whole-layer GeoJSON choropleth + one Marker per point in a MarkerCluster."""
+    values = table.set_index("code")["initiatives"].reindex(layer["code"]).reset_index(drop=True)
+    classes = classify(values, "quantiles")
+    fills = colours(classes)
+    fill_of = {code: fills[c] if c >= 0 else "#d9d9d9"
+               for code, c in zip(layer["code"], classes.index, strict=True)}
+    regions = folium.FeatureGroup(name="regions")
+    folium.GeoJson(
+        layer.to_json(),
+        style_function=lambda feat: {"fillColor": fill_of[feat["properties"]["code"]],
+                                     "fillOpacity": 0.8, "color": "#ffffff", "weight": 0.6},
+        tooltip=folium.GeoJsonTooltip(fields=["name", "code"]),
+    ).add_to(regions)
+    points = folium.FeatureGroup(name="initiatives")
+    cluster = MarkerCluster().add_to(points)
+    located = df[df["lat"].notna() & df["lon"].notna()]
+    cols = ["name", "themes", "legal_form", "locality", "source", "website"]
+    for lat, lon, row in zip(located["lat"].to_numpy(), located["lon"].to_numpy(),
+                             located[cols].to_dict("records"), strict=True):
+        popup = popup_html(row, theme_labels, titles)
+        folium.Marker([float(lat), float(lon)], popup=folium.Popup(popup, max_width=320)).add_to(
+            cluster)
+    return [regions, points]
+

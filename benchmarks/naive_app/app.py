@@ -1,0 +1,39 @@
+"""The naive baseline as a Streamlit page, for the browser benchmark only.
+
+`streamlit run benchmarks/naive_app/app.py` (ATLAS_DATA_DIR = the table): the table loaded
+the pre-issue-7 way, the whole NUTS 3 layer as GeoJSON and one folium Marker per initiative
+in a MarkerCluster, rendered on every run like any folium map would be. `static/` here links
+to the app's vendored assets so the page works offline like the app.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from atlas import offline, paths
+from atlas.filters import Filters
+from atlas.mapview import base_map, source_titles, to_geojson_dict
+from atlas.regions import load_layer
+from atlas.themes import theme_labels
+from benchmarks import baseline
+
+st.set_page_config(page_title="Naive map (benchmark baseline)", layout="wide")
+
+
+@st.cache_resource
+def table() -> pd.DataFrame:
+    return baseline.load(paths.DATA_DIR)
+
+
+df = table()
+layer = load_layer("nuts3")
+regions = baseline.region_table(df, pd.DataFrame(layer.drop(columns="geometry")), "nuts3",
+                                Filters(), None)
+groups = baseline.map_groups(df, layer, regions, theme_labels(), source_titles())
+offline.patch_streamlit_folium()
+m = offline.localise(base_map("outline", to_geojson_dict(load_layer("countries")),
+                              ["Synthetic data (benchmark baseline)"]))
+st_folium(m, key="naive", feature_group_to_add=groups, returned_objects=[],
+          use_container_width=True, height=620)
