@@ -1,11 +1,16 @@
 """Shared fixtures: a tiny synthetic initiatives table (labelled synthetic) for pure-logic tests."""
 
+import os
+
 import pandas as pd
 import pytest
 
 from atlas.filters import search_text
 from atlas.schema import conform
 from atlas.themes import theme_bits
+
+# AppTest runs pages in-process; see ui/shell._leave_file_based_navigation.
+os.environ["ATLAS_APPTEST"] = "1"
 
 
 def synthetic_rows() -> pd.DataFrame:

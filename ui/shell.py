@@ -9,6 +9,7 @@ this way a page is complete however it is run.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 import streamlit as st
@@ -28,7 +29,9 @@ def _leave_file_based_navigation() -> None:
     names in the sidebar. Streamlit only leaves that mode when `st.navigation` runs, so the
     page switches the mode off and reruns; the rerun goes through app.py to the same page.
     """
-    if PagesManager.uses_pages_directory:
+    # AppTest resets the mode before every run and opens pages directly by design; the test
+    # suite says so with ATLAS_APPTEST (browser tests' servers run without it).
+    if PagesManager.uses_pages_directory and not os.environ.get("ATLAS_APPTEST"):
         PagesManager.uses_pages_directory = False
         st.rerun()
 

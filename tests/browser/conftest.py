@@ -44,6 +44,7 @@ def start_app(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen
     """Start `streamlit run app.py` on a free port; return the process and its base URL."""
     port = _free_port()
     env = {**os.environ, **(env_extra or {})}
+    env.pop("ATLAS_APPTEST", None)  # a real server, as users get it
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1",
