@@ -10,21 +10,14 @@ from streamlit.testing.v1 import AppTest
 from atlas import stories
 from atlas.classify import PALETTE, PALETTE_HIGH_CONTRAST
 from atlas.story_example import PATH, STORY_ID
+from tests.apptest import open_page
 
-APP = "../app.py"
 STORIES = "pages/stories.py"
 EXAMPLE = stories.loads(PATH.read_bytes())[0]
 
 
 def _run(params: dict | None = None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    if page:
-        at.switch_page(page)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(page, params, allow_errors=True)
 
 
 def _css(at: AppTest) -> str:

@@ -67,15 +67,19 @@ def start_app(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen
     raise RuntimeError(f"streamlit did not start:\n{out[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    proc, url = start_app()
-    yield url
+def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    proc, url = start_app()
+    yield url
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,11 @@ localhost."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from atlas.importer import slug
 from tests import import_fixtures as fx
-from tests.browser.conftest import start_app
+from tests.browser.conftest import start_app, stop_app
 
 pytestmark = pytest.mark.browser
 SECRET = "browser-test-secret"
@@ -22,11 +20,7 @@ def import_app(tmp_path_factory):
     workspace = tmp_path_factory.mktemp("workspace")
     proc, url = start_app({"ATLAS_WORKSPACE": str(workspace), "ATLAS_ADMIN_SECRET": SECRET})
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 def pwned(page) -> bool:
