@@ -17,7 +17,7 @@ import pandas as pd
 from atlas.filters import Filters, mask
 from atlas.indicators import category_mix, region_table, theme_mix
 from atlas.layers import LAYERS
-from atlas.sources import SOURCES
+from atlas.sources import SOURCES, short_titles
 from atlas.themes import NO_THEME, load_themes, theme_labels
 
 MIN_REGIONS, MAX_REGIONS = 2, 6
@@ -56,7 +56,7 @@ def source_name(source: str, titles: Mapping[str, str] | None = None) -> str:
     if source in SOURCE_SCOPE:
         return SOURCE_SCOPE[source].short
     if source in SOURCES:
-        return SOURCES[source].title.split(" (")[0]
+        return short_titles()[source]
     return (titles or {}).get(source, source)
 
 

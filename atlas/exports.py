@@ -23,7 +23,7 @@ import shapely.geometry
 
 from atlas.layers import LAYERS
 from atlas.paths import INITIATIVES_FILE
-from atlas.sources import SOURCES
+from atlas.sources import SOURCES, short_titles
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -321,7 +321,7 @@ def initiatives_frame(
         todo = code.isna() & df[column].notna()
         code[todo] = df.loc[todo, column]
         region[todo] = df.loc[todo, column].map(dict(region_names.get(layer_id, {})))
-    titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+    titles = short_titles()
     titles.update(source_titles or {})
     out = pd.DataFrame(
         {

@@ -23,6 +23,7 @@ from jinja2 import Template
 from atlas.aggregate import Cells, point_grid
 from atlas.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
 from atlas.classify import legend_labels as class_labels
+from atlas.sources import short_titles
 from atlas.themes import theme_labels as all_theme_labels
 
 EUROPE_CENTER = (52.0, 10.0)
@@ -476,13 +477,6 @@ def cells_group(
     return group
 
 
-def source_titles() -> dict[str, str]:
-    """Short title of each shipped source (what popups show), by source id."""
-    from atlas.sources import SOURCES
-
-    return {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
-
-
 def points_layer(
     df: pd.DataFrame,
     keep: np.ndarray,
@@ -506,7 +500,7 @@ def points_layer(
     if popups is not None and len(df) <= POPUP_CACHE_LIMIT:
         column = popups()
     else:
-        column = popup_column(rows, all_theme_labels(), titles or source_titles())
+        column = popup_column(rows, all_theme_labels(), titles or short_titles())
     return points_group(rows, column)
 
 

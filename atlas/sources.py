@@ -66,6 +66,11 @@ SOURCES: dict[str, SourceInfo] = {
 }
 
 
+def short_titles() -> dict[str, str]:
+    """Short title of each shipped source (what popups, tables and exports show), by id."""
+    return {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+
+
 @dataclass
 class SourceResult:
     """Rows kept from one source, the rejected ones with reasons, and unmapped categories."""

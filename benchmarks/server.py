@@ -31,10 +31,10 @@ from atlas.mapview import (
     choropleth_group,
     points_layer,
     popup_column,
-    source_titles,
     to_geojson_dict,
 )
 from atlas.regions import load_layer
+from atlas.sources import short_titles as source_titles
 from atlas.themes import theme_labels
 from benchmarks import baseline
 

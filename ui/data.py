@@ -137,9 +137,9 @@ def initiatives() -> pd.DataFrame:
 
 def source_titles() -> dict[str, str]:
     """Short title of every source, shipped and imported, by id."""
-    from atlas.sources import SOURCES
+    from atlas.sources import short_titles
 
-    titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+    titles = short_titles()
     titles.update({s.id: s.title for s in imported_sources()})
     return titles
 
@@ -207,11 +207,10 @@ def sidecars() -> list[dict]:
 
 @st.cache_resource(show_spinner=False)
 def _popups(version: float) -> pd.Series:
-    from atlas.sources import SOURCES
+    from atlas.sources import short_titles
     from atlas.themes import theme_labels
 
-    titles = {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
-    return popup_column(shipped_initiatives(), theme_labels(), titles)
+    return popup_column(shipped_initiatives(), theme_labels(), short_titles())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -14,8 +14,9 @@ from streamlit_folium import st_folium
 
 from atlas import offline, paths
 from atlas.filters import Filters
-from atlas.mapview import base_map, source_titles, to_geojson_dict
+from atlas.mapview import base_map, to_geojson_dict
 from atlas.regions import load_layer
+from atlas.sources import short_titles as source_titles
 from atlas.themes import theme_labels
 from benchmarks import baseline
 
