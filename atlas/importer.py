@@ -1280,9 +1280,7 @@ def render_report(report: dict, limit: int = 20) -> str:
 
 
 def approximate_notes(rows: pd.DataFrame) -> pd.Series:
-    """Popup line for rows drawn at a region's label point ('' for the others), escaped."""
-    import html
-
+    """Popup note (plain text) for rows drawn at a region's label point; '' for the others."""
     if "placement" not in rows:
         return pd.Series("", index=rows.index, dtype=object)
     approx = rows["placement"] == "region_label_point"
@@ -1290,6 +1288,5 @@ def approximate_notes(rows: pd.DataFrame) -> pd.Series:
     if approx.any():
         where = rows.loc[approx, "location_issue"].fillna("").str.extract(
             r"label point of (.*) \(approximate\)", expand=False).fillna("its region")
-        out[approx] = ("<br><i>Approximate location: drawn at the label point of "
-                       + where.map(lambda t: html.escape(t, quote=True)) + "</i>")
+        out[approx] = "Approximate location: drawn at the label point of " + where
     return out

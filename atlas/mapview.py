@@ -4,21 +4,29 @@ The base map (background, attribution) stays identical across reruns, so streaml
 its component and the user's pan/zoom; the choropleth, legend and points are FeatureGroups sent
 through `feature_group_to_add`, which the component swaps in place.
 Every text that comes from data is HTML-escaped here before it reaches a popup or tooltip.
+
+Speed (issue 3): every element that carries data renders its script once, without branca's
+second Jinja pass (`_ScriptElement`), and ships its data as one JSON text made once: region
+geometry is serialised once per layer (`MapShapes`, cached by the pages), popups travel as
+escaped parts that the browser joins when a popup opens, and the base map loads only Leaflet
+and MarkerCluster (not folium's jQuery, Bootstrap and icon fonts, which nothing here uses).
 """
 
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import MacroElement
+import shapely
+from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
-from folium.plugins import FastMarkerCluster, MarkerCluster
+from folium.plugins import MarkerCluster
 from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 
 from atlas.aggregate import Cells, point_grid
 from atlas.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
@@ -42,15 +50,65 @@ def esc(value: object) -> str:
 
 def safe_link(url: object, label: str = "website") -> str:
     """An <a> for an http(s) URL, escaped, opening in a new tab; '' for anything else."""
-    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+    href = safe_url(url)
+    if not href:
         return ""
-    return (
-        f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
-        f"{esc(label)}</a>"
+    return f'<a href="{href}" target="_blank" rel="noopener noreferrer nofollow">{esc(label)}</a>'
+
+
+
+def js_data(value: object) -> str:
+    """JSON that is safe inside a <script> of an exported HTML page (`<`, `>`, `&`, `'`
+    escaped), made once per element instead of once per render."""
+    return str(htmlsafe_json_dumps(value))
+
+
+class _Text(Element):
+    """Script text already rendered. branca wraps each rendered macro in an `Element`, whose
+    constructor compiles it as a Jinja template again: about a second for 4 MB of map data."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _ScriptElement(MacroElement):
+    """A MacroElement with only a `script` macro, rendered once (see `_Text`)."""
+
+    def render(self, **kwargs) -> None:
+        script = self._template.module.__dict__["script"]
+        self.get_root().script.add_child(_Text(str(script(self, kwargs))), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+@dataclass(frozen=True)
+class MapShapes:
+    """A regional layer ready for the map: codes and names in feature order, and the
+    geometries as one JSON array text (numbers only), serialised once per layer."""
+
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    geometry_json: str
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def map_shapes(gdf) -> MapShapes:
+    """GeoDataFrame with `code`, `name` and geometry → `MapShapes`."""
+    geometries = shapely.to_geojson(np.asarray(gdf.geometry.values, dtype=object))
+    return MapShapes(
+        codes=tuple(gdf["code"].astype(str)),
+        names=tuple(gdf["name"].astype(str)),
+        geometry_json="[" + ",".join("null" if g is None else g for g in geometries) + "]",
     )
 
 
-class _Attribution(MacroElement):
+class _Attribution(_ScriptElement):
     """Adds source attributions to Leaflet's attribution control (text escaped here)."""
 
     _template = Template(
@@ -68,7 +126,7 @@ class _Attribution(MacroElement):
         self.texts = [esc(t) for t in texts]
 
 
-class _TileFallback(MacroElement):
+class _TileFallback(_ScriptElement):
     """Offline outlines in a pane under the tiles, shown as soon as one tile fails to load.
 
     At a venue without internet every tile errors, so the map falls back to the same outline
@@ -84,7 +142,7 @@ class _TileFallback(MacroElement):
             var pane = map.createPane("atlasFallback");
             pane.style.zIndex = 150;  /* under the tile pane (200) */
             pane.style.display = "none";
-            L.geoJSON({{ this.outlines|tojson }}, {
+            L.geoJSON({{ this.outlines.geometry_json }}, {
                 pane: "atlasFallback", interactive: false,
                 style: {color: "#8c8c8c", weight: 0.6, fillColor: "#f4f4f1", fillOpacity: 1}
             }).addTo(map);
@@ -108,7 +166,7 @@ class _TileFallback(MacroElement):
         {% endmacro %}"""
     )
 
-    def __init__(self, tiles: folium.TileLayer, outlines: Mapping):
+    def __init__(self, tiles: folium.TileLayer, outlines: MapShapes):
         super().__init__()
         self._name = "TileFallback"
         self.tiles = tiles
@@ -133,9 +191,34 @@ class _ClusterAssets(JSCSSMixin, MacroElement):
         self._name = "ClusterAssets"
 
 
+class _Outlines(_ScriptElement):
+    """The offline background: country outlines, drawn under everything, not clickable."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.geoJSON({{ this.shapes.geometry_json }}, {
+            interactive: false,
+            style: {color: "#8c8c8c", weight: 0.6, fillColor: "#f4f4f1", fillOpacity: 1}
+        }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, shapes: MapShapes):
+        super().__init__()
+        self._name = "Outlines"
+        self.shapes = shapes
+
+
+# folium.Map links jQuery, Bootstrap, awesome-markers and Font Awesome for its own markers and
+# popups; nothing on the atlas's maps uses them, and the map iframe loads its scripts one after
+# another, so the base map keeps Leaflet only (MarkerCluster comes with `_ClusterAssets`).
+LEAFLET_JS = [pair for pair in folium.Map.default_js if pair[0] == "leaflet"]
+LEAFLET_CSS = [pair for pair in folium.Map.default_css if pair[0] == "leaflet_css"]
+
+
 def base_map(
     basemap: str,
-    outlines: Mapping | None,
+    outlines: MapShapes | None,
     attributions: Sequence[str],
     center: tuple[float, float] = EUROPE_CENTER,
     zoom: int = EUROPE_ZOOM,
@@ -157,6 +240,8 @@ def base_map(
         # a region is lost. Arrow keys are also needed by the story player.
         keyboard=False,
     )
+    m.default_js = list(LEAFLET_JS)
+    m.default_css = list(LEAFLET_CSS)
     if basemap == "tiles":
         tiles = folium.TileLayer(
             tiles=TILES_URL, attr=TILES_ATTRIBUTION, name="OpenStreetMap", max_zoom=MAX_ZOOM
@@ -165,53 +250,60 @@ def base_map(
         if outlines is not None:  # no internet at the venue: outlines appear on tileerror
             _TileFallback(tiles, outlines).add_to(m)
     elif outlines is not None:
-        folium.GeoJson(
-            outlines,
-            name="country outlines",
-            style_function=lambda _f: {
-                "color": "#8c8c8c",
-                "weight": 0.6,
-                "fillColor": "#f4f4f1",
-                "fillOpacity": 1.0,
-            },
-            interactive=False,
-            control=False,
-        ).add_to(m)
+        _Outlines(outlines).add_to(m)
     _Attribution(attributions).add_to(m)
     _ClusterAssets().add_to(m)
     return m
 
 
-class _RegionLayer(MacroElement):
-    """L.geoJSON of regions styled from precomputed properties; escaped tooltips; click-able."""
+class _RegionLayer(_ScriptElement):
+    """Regions styled from per-feature properties; escaped tooltips; click-able.
+
+    Geometry comes as the layer's cached JSON array and properties as a parallel array, so a
+    rerun only serialises the properties. A click reports the feature with its `code`.
+    """
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data|tojson }}, {
-            style: function (f) { return {
-                fillColor: f.properties.fill, fillOpacity: {{ this.opacity }},
-                color: f.properties.selected ? "#000000" : "#ffffff",
-                weight: f.properties.selected ? 3 : 0.6 }; },
-            onEachFeature: function (f, layer) {
-                layer.bindTooltip(f.properties.tip, {sticky: true});
-                layer.on("mouseover", function () { layer.setStyle({weight: 2, color: "#333"}); });
-                layer.on("mouseout", function () { {{ this.get_name() }}.resetStyle(layer); });
+        var {{ this.get_name() }} = (function () {
+            var geometries = {{ this.shapes.geometry_json }};
+            var props = {{ this.props_json }};
+            var features = [];
+            for (var i = 0; i < geometries.length; i++) {
+                if (geometries[i]) {
+                    features.push({type: "Feature", geometry: geometries[i],
+                                   properties: props[i]});
+                }
             }
-        }).addTo({{ this._parent.get_name() }});
-        {{ this.get_name() }}.eachLayer(function (l) {
-            if (l.feature.properties.selected) { l.bringToFront(); }
-        });
+            var layer = L.geoJSON({type: "FeatureCollection", features: features}, {
+                style: function (f) { return {
+                    fillColor: f.properties.fill, fillOpacity: {{ this.opacity }},
+                    color: f.properties.selected ? "#000000" : "#ffffff",
+                    weight: f.properties.selected ? 3 : 0.6 }; },
+                onEachFeature: function (f, l) {
+                    l.bindTooltip(f.properties.tip, {sticky: true});
+                    l.on("mouseover", function () { l.setStyle({weight: 2, color: "#333"}); });
+                    l.on("mouseout", function () { layer.resetStyle(l); });
+                }
+            });
+            layer.eachLayer(function (l) {
+                if (l.feature.properties.selected) { l.bringToFront(); }
+            });
+            return layer;
+        })().addTo({{ this._parent.get_name() }});
         {% endmacro %}"""
     )
 
-    def __init__(self, data: dict, opacity: float = 0.8):
+    def __init__(self, shapes: MapShapes, props: list[dict], opacity: float = 0.8):
         super().__init__()
         self._name = "RegionLayer"
-        self.data = data
+        self.shapes = shapes
+        self.props = props
+        self.props_json = js_data(props)
         self.opacity = opacity
 
 
-class _Legend(MacroElement):
+class _Legend(_ScriptElement):
     """A Leaflet control that lives and dies with its FeatureGroup (so swaps replace it)."""
 
     _template = Template(
@@ -273,7 +365,7 @@ def legend_html(
 
 
 def choropleth_group(
-    shapes: Mapping,
+    shapes: MapShapes,
     table: pd.DataFrame,
     value_column: str,
     *,
@@ -288,35 +380,26 @@ def choropleth_group(
 ) -> tuple[folium.FeatureGroup, dict]:
     """Regions coloured by `table[value_column]` (indexed by region code) plus the legend.
 
-    `shapes` is a GeoJSON FeatureCollection whose features carry `code` and `name`.
     Returns the group and a summary (classes, labels, colours) that tests and pages can show.
     """
-    values = table[value_column].reindex([f["properties"]["code"] for f in shapes["features"]])
+    values = table[value_column].reindex(list(shapes.codes))
     classes = classify(values.reset_index(drop=True), scheme)
     fills = colours(classes, palette)
     fmt = fmt_percent if percent else fmt_number
-    features = []
-    for feature, value, cls in zip(shapes["features"], values, classes.index, strict=True):
-        props = feature["properties"]
-        fill = fills[cls] if cls >= 0 else NO_DATA_COLOUR
-        tip = (
-            f"<b>{esc(props['name'])}</b> ({esc(props['code'])})<br>"
-            f"{esc(title)}: <b>{esc(fmt(value))}</b>"
+    label = esc(title)
+    props = [
+        {
+            "code": code,
+            "fill": fills[cls] if cls >= 0 else NO_DATA_COLOUR,
+            "tip": f"<b>{esc(name)}</b> ({esc(code)})<br>{label}: <b>{esc(fmt(value))}</b>",
+            "selected": code == selected,
+        }
+        for code, name, value, cls in zip(
+            shapes.codes, shapes.names, values, classes.index, strict=True
         )
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": feature["geometry"],
-                "properties": {
-                    "code": props["code"],
-                    "fill": fill,
-                    "tip": tip,
-                    "selected": props["code"] == selected,
-                },
-            }
-        )
+    ]
     group = folium.FeatureGroup(name="regions", control=False)
-    _RegionLayer({"type": "FeatureCollection", "features": features}).add_to(group)
+    _RegionLayer(shapes, props).add_to(group)
     integer = not percent and bool(np.all(np.mod(values.dropna(), 1) == 0))
     labels = class_labels(classes, percent=percent, integer=integer)
     no_data = int((classes.index < 0).sum())
@@ -324,70 +407,143 @@ def choropleth_group(
     return group, {"labels": labels, "colours": fills, "no_data": no_data, "k": classes.k}
 
 
-POINT_CALLBACK = """
-function (row) {
-    var marker = L.circleMarker(new L.LatLng(row[0], row[1]), {
-        radius: 5, weight: 1, color: "#ffffff", fillColor: "#b2182b", fillOpacity: 0.9});
-    marker.bindPopup(row[2], {maxWidth: 320});
-    return marker;
+# How each popup line wraps its (already escaped) text; the one definition of popup markup,
+# used by `popup_html` here and by the map's script, which gets these pieces as data.
+POPUP_LINES: dict[str, str] = {
+    "name": "<b>{}</b>",
+    "themes": "Themes: {}",
+    "legal_form": "Legal form: {}",
+    "locality": "{}",
+    "source": "Source: {}",
+    "link": '<a href="{}" target="_blank" rel="noopener noreferrer nofollow">website</a>',
+    "note": "<i>{}</i>",
 }
-"""
 
 
-def popup_html(row: Mapping, theme_labels: Mapping[str, str], source_titles: Mapping) -> str:
-    """Popup of one initiative; every value escaped, website only as a safe link."""
-    themes = ", ".join(theme_labels.get(t, t) for t in (row.get("themes") or [])) or "no theme"
-    parts = [f"<b>{esc(row.get('name'))}</b>", f"Themes: {esc(themes)}"]
-    if row.get("legal_form"):
-        parts.append(f"Legal form: {esc(row['legal_form'])}")
-    if row.get("locality"):
-        parts.append(esc(row["locality"]))
-    parts.append(f"Source: {esc(source_titles.get(row.get('source'), row.get('source')))}")
-    link = safe_link(row.get("website"))
-    if link:
-        parts.append(link)
-    return "<br>".join(parts)
+def safe_url(url: object) -> str:
+    """The escaped URL if it is http(s), else '' (so `javascript:` never becomes a link)."""
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        return ""
+    return esc(url)
 
 
-def popup_column(
-    df: pd.DataFrame, theme_labels: Mapping[str, str], source_titles: Mapping[str, str]
-) -> pd.Series:
-    """Escaped popup HTML of every initiative, computed once and sliced per filter."""
-    cols = ["name", "themes", "legal_form", "locality", "source", "website"]
-    html_rows = [popup_html(r, theme_labels, source_titles) for r in df[cols].to_dict("records")]
-    return pd.Series(html_rows, index=df.index, dtype=object)
+def popup_parts(
+    df: pd.DataFrame,
+    theme_labels: Mapping[str, str],
+    source_titles: Mapping[str, str],
+    notes: pd.Series | None = None,
+) -> pd.DataFrame:
+    """The escaped text of each popup line of every initiative ('' when absent), one column
+    per `POPUP_LINES` key: made once per table, sliced per filter, joined only when shown."""
+
+    def themes(codes) -> str:
+        codes = [] if codes is None else list(codes)
+        return esc(", ".join(theme_labels.get(t, t) for t in codes) or "no theme")
+
+    def text(column: str) -> list[str]:
+        return [esc(v) if isinstance(v, str) else "" for v in df[column]]
+
+    return pd.DataFrame(
+        {
+            "name": text("name"),
+            "themes": [themes(t) for t in df["themes"]],
+            "legal_form": text("legal_form"),
+            "locality": text("locality"),
+            "source": [esc(source_titles.get(v, v)) for v in df["source"]],
+            "link": [safe_url(v) for v in df["website"]],
+            "note": [esc(v) for v in notes.reindex(df.index)] if notes is not None else "",
+        },
+        index=df.index,
+        columns=list(POPUP_LINES),
+    )
 
 
-def points_group(df: pd.DataFrame, popups: pd.Series) -> folium.FeatureGroup:
+def popup_html(parts: Mapping[str, str]) -> str:
+    """One popup from its escaped parts (a row of `popup_parts`), as the map's script joins it."""
+    return "<br>".join(POPUP_LINES[k].format(parts[k]) for k in POPUP_LINES if parts.get(k))
+
+
+class _PointLayer(_ScriptElement):
+    """Initiatives as circle markers in one MarkerCluster group; popups joined on opening.
+
+    Each row is [lat, lon, part...]; a part repeated across rows (themes, source...) travels
+    once in `lookup` and rows hold its index. Nothing is decoded as HTML but the escaped parts.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function () {
+            var d = {{ this.data_json }};
+            var cluster = L.markerClusterGroup({maxClusterRadius: 50});
+            function part(r, k) {
+                var v = r[k + 2];
+                return typeof v === "number" ? d.lookup[k][v] : v;
+            }
+            function popup(r) {
+                var out = [];
+                for (var k = 0; k < d.wrap.length; k++) {
+                    var v = part(r, k);
+                    if (v) { out.push(d.wrap[k][0] + v + d.wrap[k][1]); }
+                }
+                return out.join("<br>");
+            }
+            var markers = new Array(d.rows.length);
+            for (var i = 0; i < d.rows.length; i++) {
+                var r = d.rows[i];
+                markers[i] = L.circleMarker([r[0], r[1]], {radius: 5, weight: 1,
+                    color: "#ffffff", fillColor: "#b2182b", fillOpacity: 0.9}
+                ).bindPopup(popup.bind(null, r), {maxWidth: 320});
+            }
+            cluster.addLayers(markers);
+            cluster.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, lat: np.ndarray, lon: np.ndarray, parts: pd.DataFrame):
+        super().__init__()
+        self._name = "PointLayer"
+        columns, lookup = [], []
+        for key in POPUP_LINES:
+            values = parts[key]
+            codes, uniques = pd.factorize(values)
+            if len(uniques) <= len(values) // 2:  # repeated: send each text once
+                columns.append(codes.tolist())
+                lookup.append(uniques.tolist())
+            else:
+                columns.append(values.tolist())
+                lookup.append([])
+        rows = [list(r) for r in zip(np.round(lat, 5).tolist(), np.round(lon, 5).tolist(),
+                                     *columns, strict=True)]
+        wrap = [POPUP_LINES[k].split("{}") for k in POPUP_LINES]
+        self.count = len(rows)
+        self.data_json = js_data({"rows": rows, "lookup": lookup, "wrap": wrap})
+
+
+def points_group(df: pd.DataFrame, parts: pd.DataFrame) -> folium.FeatureGroup:
     """Initiatives with a point as one client-side cluster layer (never one Marker each).
 
-    `popups` is `popup_column()` of the full table; rows are looked up by index.
+    `parts` is `popup_parts()` of the table (or a superset); rows are looked up by index.
     """
     group = folium.FeatureGroup(name="initiatives", control=False)
     located = df[df["lat"].notna() & df["lon"].notna()]
-    data = list(
-        zip(
-            located["lat"].round(5).tolist(),
-            located["lon"].round(5).tolist(),
-            popups.reindex(located.index).tolist(),
-            strict=True,
-        )
-    )
-    FastMarkerCluster(
-        data, callback=POINT_CALLBACK, name="initiatives", options={"maxClusterRadius": 50}
+    _PointLayer(
+        located["lat"].to_numpy(dtype=float),
+        located["lon"].to_numpy(dtype=float),
+        parts.reindex(located.index).fillna(""),
     ).add_to(group)
     return group
 
 
 # Above this many located initiatives (after filters) the map gets counts per grid cell
-# (atlas.aggregate) instead of one marker each: 10,000 markers with popups are about 3.7 MB.
+# (atlas.aggregate) instead of one marker each: 10,000 markers with popups are about 1.3 MB.
 MARKER_LIMIT = 10_000
-# Up to this table size the page's cached popup column of every row is worth keeping; above
-# it, popups are built for the shown rows only (a column of 3 million popups is ~1 GB).
+# Up to this table size the page's cached popup parts of every row are worth keeping; above
+# them, popups are built for the shown rows only (3 million rows of parts are ~1 GB).
 POPUP_CACHE_LIMIT = 200_000
 
 
-class _CellLayer(JSCSSMixin, MacroElement):
+class _CellLayer(JSCSSMixin, _ScriptElement):
     """Counts per grid cell drawn as cluster bubbles; a click zooms in.
 
     Ships one grid per zoom level; only the current level's cells inside the viewport become
@@ -399,7 +555,7 @@ class _CellLayer(JSCSSMixin, MacroElement):
         """{% macro script(this, kwargs) %}
         (function () {
             var group = {{ this._parent.get_name() }};
-            var levels = {{ this.levels|tojson }};
+            var levels = {{ this.levels_json }};
             var shown = L.layerGroup().addTo(group);
             var note = L.control({position: "bottomleft"});
             note.onAdd = function () {
@@ -461,6 +617,7 @@ class _CellLayer(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "CellLayer"
         self.levels = levels
+        self.levels_json = js_data(levels)
         self.note = note
 
 
@@ -480,7 +637,7 @@ def cells_group(
 def points_layer(
     df: pd.DataFrame,
     keep: np.ndarray,
-    popups: Callable[[], pd.Series] | None = None,
+    popups: Callable[[], pd.DataFrame] | None = None,
     titles: Mapping[str, str] | None = None,
     *,
     max_markers: int = MARKER_LIMIT,
@@ -488,9 +645,9 @@ def points_layer(
     """The initiatives passing `keep`, with a payload bounded whatever the table's size.
 
     Up to `max_markers` with a point: one marker each with its escaped popup (`points_group`).
-    More: counts per grid cell computed here (`cells_group`). `popups()` gives the cached popup
-    column of the whole table; it is only used for tables up to POPUP_CACHE_LIMIT rows, else
-    popups are built for the shown rows only, naming sources by `titles` (default: shipped).
+    More: counts per grid cell computed here (`cells_group`). `popups()` gives the cached
+    `popup_parts` of the whole table; it is only used for tables up to POPUP_CACHE_LIMIT rows,
+    else popups are built for the shown rows only, naming sources by `titles` (default: shipped).
     """
     located = keep & df["lat"].notna().to_numpy() & df["lon"].notna().to_numpy()
     shown = int(located.sum())
@@ -500,10 +657,5 @@ def points_layer(
     if popups is not None and len(df) <= POPUP_CACHE_LIMIT:
         column = popups()
     else:
-        column = popup_column(rows, all_theme_labels(), titles or short_titles())
+        column = popup_parts(rows, all_theme_labels(), titles or short_titles())
     return points_group(rows, column)
-
-
-def to_geojson_dict(gdf) -> dict:
-    """GeoDataFrame (code, name, geometry) → GeoJSON dict with only what the map needs."""
-    return json.loads(gdf[["code", "name", "geometry"]].to_json(drop_id=True))

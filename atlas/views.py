@@ -45,6 +45,16 @@ class MapView:
         """(lat, lon) when both are set, for st_folium's `center=`."""
         return None if self.lat is None or self.lon is None else (self.lat, self.lon)
 
+    @property
+    def legend_note(self) -> str:
+        """What a reader of the legend must know about this layer and metric."""
+        notes = []
+        if self.metric == "per_100k":
+            notes.append("Population: Eurostat 2025 (UK regions 2019).")
+        if self.layer.startswith("nuts"):
+            notes.append("The UK is not in NUTS 2024: choose 'UK regions'.")
+        return " ".join(notes)
+
     def to_params(self) -> dict[str, str]:
         """Only what differs from the defaults, so URLs stay short."""
         default = MapView()

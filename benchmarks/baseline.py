@@ -21,7 +21,7 @@ from atlas.classify import classify, colours
 from atlas.filters import Filters, apply, mask
 from atlas.indicators import per_100k
 from atlas.layers import LAYERS
-from atlas.mapview import popup_html
+from atlas.mapview import popup_html, popup_parts
 from atlas.text import fold_series
 from atlas.themes import theme_bits
 
@@ -89,10 +89,10 @@ def map_groups(
     points = folium.FeatureGroup(name="initiatives")
     cluster = MarkerCluster().add_to(points)
     located = df[df["lat"].notna() & df["lon"].notna()]
-    cols = ["name", "themes", "legal_form", "locality", "source", "website"]
-    for lat, lon, row in zip(located["lat"].to_numpy(), located["lon"].to_numpy(),
-                             located[cols].to_dict("records"), strict=True):
-        popup = popup_html(row, theme_labels, titles)
+    parts = popup_parts(located, theme_labels, titles).to_dict("records")
+    for lat, lon, row in zip(located["lat"].to_numpy(), located["lon"].to_numpy(), parts,
+                             strict=True):
+        popup = popup_html(row)
         folium.Marker([float(lat), float(lon)], popup=folium.Popup(popup, max_width=320)).add_to(
             cluster)
     return [regions, points]

@@ -29,11 +29,11 @@ from atlas.mapview import (
     POPUP_CACHE_LIMIT,
     base_map,
     choropleth_group,
+    map_shapes,
     points_layer,
-    popup_column,
-    to_geojson_dict,
+    popup_parts,
 )
-from atlas.regions import load_layer
+from atlas.regions import background_outlines, load_layer
 from atlas.sources import short_titles as source_titles
 from atlas.themes import theme_labels
 from benchmarks import baseline
@@ -126,8 +126,8 @@ def measure(
     tables = {lid: pd.DataFrame(load_layer(lid).drop(columns="geometry"))
               for lid in {c[0] for c in FILTER_CHANGES} | {MAP_LAYER}}
     layer = load_layer(MAP_LAYER)
-    shapes = to_geojson_dict(layer)
-    outlines = to_geojson_dict(load_layer("countries"))
+    shapes = map_shapes(layer)  # the app caches both per layer
+    outlines = map_shapes(background_outlines(load_layer("countries")))
     recorder = install_recorder()
 
     start = time.perf_counter()
@@ -141,8 +141,8 @@ def measure(
             our_filter_change(df, tables[layer_id], layer_id, f, theme)
             ours_ms.append((time.perf_counter() - t) * 1e3)
     popups = None
-    if len(df) <= POPUP_CACHE_LIMIT:  # the app caches this column once per process
-        popups = popup_column(df, theme_labels(), source_titles())
+    if len(df) <= POPUP_CACHE_LIMIT:  # the app caches these once per process
+        popups = popup_parts(df, theme_labels(), source_titles())
     map_s = []
     for _ in range(repeat):
         t = time.perf_counter()

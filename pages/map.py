@@ -61,12 +61,6 @@ def draw_map(df, filters, view, table):
         title = f"Share with theme: {theme_labels()[view.theme]}"
     column = {"initiatives": "initiatives", "per_100k": "per_100k",
               "theme_share": "theme_share"}[view.metric]
-    notes = []
-    if view.metric == "per_100k":
-        notes.append("Population: Eurostat 2025 (UK regions 2019).")
-    if view.layer.startswith("nuts"):
-        notes.append("The UK is not in NUTS 2024: choose 'UK regions'.")
-    note = " ".join(notes)
     choropleth, summary = choropleth_group(
         data.shapes(view.layer),
         table.set_index("code"),
@@ -78,13 +72,13 @@ def draw_map(df, filters, view, table):
         selected=view.region,
         palette=presenter.palette(),
         large_legend=presenter.on(),
-        note=note,
+        note=view.legend_note,
     )
     groups = [choropleth]
     if view.points:
         groups.append(points_layer(df, mask(df, filters), data.popups, data.source_titles()))
-    outlines = data.shapes("countries")  # the background, or the fallback when tiles fail
-    m = offline.localise(base_map(view.basemap, outlines, ATTRIBUTIONS))
+    # the background, or the fallback when tiles fail
+    m = offline.localise(base_map(view.basemap, data.outlines(), ATTRIBUTIONS))
     result = st_folium(
         m,
         key=f"atlas_map_{view.basemap}",

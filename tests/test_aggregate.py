@@ -8,11 +8,10 @@ import folium
 import numpy as np
 import pandas as pd
 import pytest
-from folium.plugins import FastMarkerCluster
 
 from atlas import aggregate
 from atlas.aggregate import GRID_OFFSET, PointGrid, mercator, morton, point_grid
-from atlas.mapview import MARKER_LIMIT, cells_group, points_layer
+from atlas.mapview import MARKER_LIMIT, POPUP_LINES, _PointLayer, cells_group, points_layer
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 
@@ -106,34 +105,48 @@ def _render(group: folium.FeatureGroup) -> str:
     return m.get_root().render()
 
 
+def _point_rows(group: folium.FeatureGroup) -> list[dict]:
+    """The markers a points group ships, each decoded to its popup parts."""
+    layer = next(c for c in group._children.values() if isinstance(c, _PointLayer))
+    data = json.loads(layer.data_json)
+    out = []
+    for row in data["rows"]:
+        parts = {}
+        for k, key in enumerate(POPUP_LINES):
+            value = row[k + 2]
+            parts[key] = data["lookup"][k][value] if isinstance(value, int) else value
+        out.append({"lat": row[0], "lon": row[1], **parts})
+    return out
+
+
 def test_few_points_are_markers_with_escaped_popups_built_for_them_only():
     df = _table(500)
     keep = np.zeros(len(df), bool)
     keep[:20] = True
-    group = points_layer(df, keep, None)
-    cluster = next(c for c in group._children.values() if isinstance(c, FastMarkerCluster))
-    assert len(cluster.data) == 20
-    popups = " ".join(row[2] for row in cluster.data)
-    assert "<img" not in popups and "&lt;img" in popups and "javascript:" not in popups
+    rows = _point_rows(points_layer(df, keep, None))
+    assert len(rows) == 20 and rows[1]["name"] == "Coop 1" and rows[1]["lat"] == round(df.lat[1], 5)
+    text = json.dumps(rows)
+    assert "<img" not in text and "&lt;img" in text and "javascript:" not in text
+    assert {r["themes"] for r in rows} == {"Employment and work integration"}
+    assert {r["link"] for r in rows} == {""}
 
 
-def test_cached_popup_column_is_used_for_small_tables():
+def test_cached_popup_parts_are_used_for_small_tables():
     df = _table(100)
     calls = []
 
-    def popups() -> pd.Series:
+    def popups() -> pd.DataFrame:
         calls.append(1)
-        return pd.Series("cached popup", index=df.index)
+        return pd.DataFrame({key: "cached" for key in POPUP_LINES}, index=df.index)
 
-    group = points_layer(df, np.ones(len(df), bool), popups)
-    cluster = next(c for c in group._children.values() if isinstance(c, FastMarkerCluster))
-    assert calls and cluster.data[0][2] == "cached popup"
+    rows = _point_rows(points_layer(df, np.ones(len(df), bool), popups))
+    assert calls and rows[0]["name"] == "cached" and len(rows) == 100
 
 
 def test_many_points_become_cells_with_a_bounded_payload():
     df = _table(200_000)
     group = points_layer(df, np.ones(len(df), bool), None)
-    assert not any(isinstance(c, FastMarkerCluster) for c in group._children.values())
+    assert not any(isinstance(c, _PointLayer) for c in group._children.values())
     html = _render(group)
     assert "atlas-cells-note" in html and "200,000" in html and "marker-cluster" in html
     assert len(html) < 3_000_000

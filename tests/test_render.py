@@ -14,7 +14,7 @@ from atlas import render
 from atlas.classify import PALETTE_HIGH_CONTRAST
 from atlas.filters import Filters
 from atlas.indicators import region_profile, region_table
-from atlas.mapview import choropleth_group, to_geojson_dict
+from atlas.mapview import choropleth_group, map_shapes
 from atlas.regions import load_layer
 
 
@@ -79,12 +79,12 @@ def test_map_figure_draws_title_legend_and_attribution_text(shipped):
 def test_png_legend_matches_the_live_map(shipped):
     df, layers = shipped
     _, values = _png_args(df, layers)
-    shapes = to_geojson_dict(layers["uk_regions"])
+    shapes = map_shapes(layers["uk_regions"])
     _, summary = choropleth_group(
         shapes, values.to_frame("v"), "v", title="t", unit="u", scheme="quantiles",
         palette=PALETTE_HIGH_CONTRAST,
     )
-    codes = [f["properties"]["code"] for f in shapes["features"]]
+    codes = list(shapes.codes)
     static = render.legend_classes(values.reindex(codes), "quantiles", False,
                                    PALETTE_HIGH_CONTRAST)
     assert static.labels == summary["labels"]

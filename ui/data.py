@@ -15,9 +15,9 @@ import streamlit as st
 from atlas import paths
 from atlas.initiatives import facet_values, load_initiatives, prepare
 from atlas.layers import LAYER_IDS, geo_file
-from atlas.mapview import popup_column, to_geojson_dict
+from atlas.mapview import MapShapes, map_shapes, popup_parts
 from atlas.provenance import all_sidecars
-from atlas.regions import load_layer
+from atlas.regions import background_outlines, load_layer
 
 
 def _mtime(name: str, folder=None) -> float:
@@ -169,13 +169,19 @@ def layer_table(layer_id: str) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False)
-def _shapes(layer_id: str, version: float) -> dict:
-    return to_geojson_dict(layer(layer_id))
+def _shapes(layer_id: str, version: float, background: bool) -> MapShapes:
+    gdf = layer(layer_id)
+    return map_shapes(background_outlines(gdf) if background else gdf)
 
 
-def shapes(layer_id: str) -> dict:
-    """A layer as a GeoJSON dict (code, name, geometry) for the map."""
-    return _shapes(layer_id, _mtime(geo_file(layer_id), paths.GEO_DIR))
+def shapes(layer_id: str) -> MapShapes:
+    """A layer's polygons for the map, serialised once per layer."""
+    return _shapes(layer_id, _mtime(geo_file(layer_id), paths.GEO_DIR), False)
+
+
+def outlines() -> MapShapes:
+    """The map's background: country outlines, simplified further (regions.OUTLINE_SIMPLIFY)."""
+    return _shapes("countries", _mtime(geo_file("countries"), paths.GEO_DIR), True)
 
 
 def all_layers() -> dict:
@@ -206,28 +212,28 @@ def sidecars() -> list[dict]:
 
 
 @st.cache_resource(show_spinner=False)
-def _popups(version: float) -> pd.Series:
+def _popups(version: float) -> pd.DataFrame:
     from atlas.sources import short_titles
     from atlas.themes import theme_labels
 
-    return popup_column(shipped_initiatives(), theme_labels(), short_titles())
+    return popup_parts(shipped_initiatives(), theme_labels(), short_titles())
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _all_popups(version: tuple) -> pd.Series:
+def _all_popups(version: tuple) -> pd.DataFrame:
     from atlas.importer import approximate_notes
     from atlas.themes import theme_labels
 
     df = initiatives()
     shipped = _popups(_mtime(paths.INITIATIVES_FILE))
     extra = df.iloc[len(shipped):]
-    added = popup_column(extra, theme_labels(), source_titles()) + approximate_notes(extra)
+    added = popup_parts(extra, theme_labels(), source_titles(), approximate_notes(extra))
     return pd.concat([shipped, added])
 
 
-def popups() -> pd.Series:
-    """Escaped popup HTML per initiative (index-aligned with `initiatives()`); imported rows
-    placed at a region's label point say so."""
+def popups() -> pd.DataFrame:
+    """Escaped popup parts per initiative (`mapview.popup_parts`, index-aligned with
+    `initiatives()`); imported rows placed at a region's label point say so."""
     if len(initiatives()) == len(shipped_initiatives()):
         return _popups(_mtime(paths.INITIATIVES_FILE))
     return _all_popups(version())

@@ -12,9 +12,16 @@ import streamlit as st
 
 from atlas import offline
 from atlas.classify import PALETTE, PALETTE_HIGH_CONTRAST
-from atlas.filters import Filters, apply
+from atlas.filters import Filters, mask
 from atlas.layers import LAYERS
-from atlas.mapview import EUROPE_CENTER, EUROPE_ZOOM, base_map, choropleth_group, esc, points_group
+from atlas.mapview import (
+    EUROPE_CENTER,
+    EUROPE_ZOOM,
+    base_map,
+    choropleth_group,
+    esc,
+    points_layer,
+)
 from atlas.themes import theme_labels
 from atlas.views import METRICS, MapView
 from ui import data, state
@@ -108,11 +115,6 @@ def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") 
 
     offline.patch_streamlit_folium()
     titles = view_titles(view, filters)
-    notes = []
-    if view.metric == "per_100k":
-        notes.append("Population: Eurostat 2025 (UK regions 2019).")
-    if view.layer.startswith("nuts"):
-        notes.append("The UK is not in NUTS 2024: choose 'UK regions'.")
     choropleth, summary = choropleth_group(
         data.shapes(view.layer),
         table.set_index("code"),
@@ -124,12 +126,13 @@ def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") 
         selected=view.region,
         palette=palette(),
         large_legend=on(),
-        note=" ".join(notes),
+        note=view.legend_note,
     )
     groups = [choropleth]
     if view.points:
-        groups.append(points_group(apply(data.initiatives(), filters), data.popups()))
-    m = offline.localise(base_map(view.basemap, data.shapes("countries"), MAP_ATTRIBUTIONS))
+        df = data.initiatives()
+        groups.append(points_layer(df, mask(df, filters), data.popups, data.source_titles()))
+    m = offline.localise(base_map(view.basemap, data.outlines(), MAP_ATTRIBUTIONS))
     st_folium(
         m,
         key=f"{key}_{view.basemap}",

@@ -103,7 +103,7 @@ def locator(
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
     offline.patch_streamlit_folium()
-    m = base_map("outline", data.shapes("countries"), ATTRIBUTIONS)
+    m = base_map("outline", data.outlines(), ATTRIBUTIONS)
     m.get_root().header.add_child(folium.Element(SMALL_PRINT))
     bounds = None
     geometry = _region_geometry(*region) if region else None

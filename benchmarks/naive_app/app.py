@@ -14,7 +14,7 @@ from streamlit_folium import st_folium
 
 from atlas import offline, paths
 from atlas.filters import Filters
-from atlas.mapview import base_map, to_geojson_dict
+from atlas.mapview import base_map, map_shapes
 from atlas.regions import load_layer
 from atlas.sources import short_titles as source_titles
 from atlas.themes import theme_labels
@@ -34,7 +34,7 @@ regions = baseline.region_table(df, pd.DataFrame(layer.drop(columns="geometry"))
                                 Filters(), None)
 groups = baseline.map_groups(df, layer, regions, theme_labels(), source_titles())
 offline.patch_streamlit_folium()
-m = offline.localise(base_map("outline", to_geojson_dict(load_layer("countries")),
+m = offline.localise(base_map("outline", map_shapes(load_layer("countries")),
                               ["Synthetic data (benchmark baseline)"]))
 st_folium(m, key="naive", feature_group_to_add=groups, returned_objects=[],
           use_container_width=True, height=620)

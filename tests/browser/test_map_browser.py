@@ -67,3 +67,52 @@ def test_a_fresh_server_opened_on_a_page_link_uses_the_app_navigation(browser):
         context.close()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_popups_built_in_the_browser_match_the_python_markup(app_url, offline_page):
+    """Popups travel as escaped parts and are joined in the browser: the joined HTML must be
+    exactly what `popup_html` makes of the same initiative, and a click on a marker opens it."""
+    from atlas.initiatives import load_initiatives
+    from atlas.mapview import popup_html, popup_parts
+    from atlas.sources import short_titles
+    from atlas.themes import theme_labels
+
+    df = load_initiatives()
+    parts = popup_parts(df, theme_labels(), short_titles())
+    expected = {popup_html(row) for row in parts.to_dict("records")}
+
+    page = offline_page.page
+    page.goto(f"{app_url}/?layer=nuts2", wait_until="domcontentloaded")
+    frame = offline_page.map_frame()
+    inner = page.locator('iframe[title="streamlit_folium.st_folium"]').element_handle()
+    inner = inner.content_frame()
+    inner.wait_for_function("() => Object.values(window.map._layers)"
+                            ".some(l => l._topClusterLevel)", timeout=30_000)
+    shown = inner.evaluate("""() => {
+        const cluster = Object.values(window.map._layers).find(l => l._topClusterLevel);
+        return cluster.getLayers().slice(0, 400).map(m => m.getPopup().getContent()(m));
+    }""")
+    assert len(shown) == 400 and set(shown) <= expected
+    assert any("Themes: " in h and "Source: " in h for h in shown)
+    # Zoom in on a marker that shares its position with no other, so it is drawn on its own.
+    inner.evaluate("""() => {
+        const cluster = Object.values(window.map._layers).find(l => l._topClusterLevel);
+        const markers = cluster.getLayers();
+        const seen = {};
+        markers.forEach(m => { const k = m.getLatLng().toString(); seen[k] = (seen[k] || 0) + 1; });
+        window.__lone = markers.find(m => seen[m.getLatLng().toString()] === 1);
+        window.map.setView(window.__lone.getLatLng(), 17, {animate: false});
+    }""")
+    # (a circle marker has no _icon, so getVisibleParent does not apply: drawn = on the map)
+    inner.wait_for_function("() => !!window.__lone._map", timeout=30_000)
+    point = inner.evaluate("""() => {
+        const p = window.map.latLngToContainerPoint(window.__lone.getLatLng());
+        return [p.x, p.y];
+    }""")
+    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=30_000)
+    assert popup.inner_html().strip() in expected
+    offline_page.screenshot("map-marker-popup")
+    assert offline_page.blocked == []
