@@ -7,10 +7,8 @@ are never folded into the lowest class.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -55,17 +53,31 @@ def classify(values: pd.Series, scheme: str = DEFAULT_SCHEME, k: int = 5) -> Cla
     if k == 1:
         bounds = np.array([data.max()])
     elif scheme == "quantiles":
-        with warnings.catch_warnings():  # "not enough unique values": handled by np.unique below
-            warnings.simplefilter("ignore", UserWarning)
-            bounds = mapclassify.Quantiles(data, k=k).bins
+        bounds = quantile_bounds(data, k)
     elif scheme == "equal_interval":
-        bounds = mapclassify.EqualInterval(data, k=k).bins
+        bounds = equal_interval_bounds(data, k)
     else:
         bounds = fisher_jenks(data, k)
     bounds = np.unique(np.asarray(bounds, dtype=float))
     bounds[-1] = max(bounds[-1], data.max())
     index[ok] = np.searchsorted(bounds, data, side="left").clip(0, len(bounds) - 1)
     return Classes(tuple(float(b) for b in bounds), float(data.min()), index)
+
+
+def quantile_bounds(data: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds at the k quantiles (linear interpolation), as mapclassify's Quantiles.
+
+    Written out here: importing mapclassify pulls in SciPy and Matplotlib, a second of every
+    server start before the first map can draw."""
+    return np.percentile(data, np.linspace(100 / k, 100, k))
+
+
+def equal_interval_bounds(data: np.ndarray, k: int) -> np.ndarray:
+    """k classes of equal width from the minimum; the last bound is the maximum."""
+    low, high = float(np.min(data)), float(np.max(data))
+    bounds = low + (high - low) / k * np.arange(1, k + 1)
+    bounds[-1] = high
+    return bounds
 
 
 def fisher_jenks(data: np.ndarray, k: int) -> np.ndarray:

@@ -367,6 +367,17 @@ def visible(long: pd.DataFrame) -> pd.DataFrame:
     return long[long["Theme"].isin(keep)]
 
 
+def _tooltip(long: pd.DataFrame, scope_title: str) -> list:
+    """Scope, theme, share (and the count when known) of one bar."""
+    import altair as alt
+
+    tooltip = [alt.Tooltip("Scope:N", title=scope_title), alt.Tooltip("Theme:N"),
+               alt.Tooltip("Share:Q", format=".1%")]
+    if "Initiatives" in long:
+        tooltip.append(alt.Tooltip("Initiatives:Q"))
+    return tooltip
+
+
 def theme_bars(long: pd.DataFrame, scopes: Sequence[str]):
     """Grouped horizontal bars: per theme, one bar per scope (region, country, Europe), the
     region in the strongest colour, shares on one axis so differences read at a glance."""
@@ -374,10 +385,7 @@ def theme_bars(long: pd.DataFrame, scopes: Sequence[str]):
 
     long = visible(long)
     palette = ["#b2182b", "#4393c3", "#9e9e9e", "#5aae61", "#e08214", "#8073ac"]
-    tooltip = [alt.Tooltip("Scope:N"), alt.Tooltip("Theme:N"),
-               alt.Tooltip("Share:Q", format=".1%")]
-    if "Initiatives" in long:
-        tooltip.append(alt.Tooltip("Initiatives:Q"))
+    tooltip = _tooltip(long, "Scope")
     n_themes = long["Theme"].nunique()
     return (
         alt.Chart(long)
@@ -403,10 +411,7 @@ def theme_multiples(long: pd.DataFrame, scopes: Sequence[str], columns: int = 3)
     import altair as alt
 
     long = visible(long)
-    tooltip = [alt.Tooltip("Scope:N", title="Region"), alt.Tooltip("Theme:N"),
-               alt.Tooltip("Share:Q", format=".1%")]
-    if "Initiatives" in long:
-        tooltip.append(alt.Tooltip("Initiatives:Q"))
+    tooltip = _tooltip(long, "Region")
     n_themes = long["Theme"].nunique()
     return (
         alt.Chart(long)

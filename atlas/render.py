@@ -15,13 +15,11 @@ import math
 import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from atlas.classify import (
     NO_DATA_COLOUR,
@@ -37,6 +35,9 @@ from atlas.paths import GEO_DIR
 from atlas.provenance import read_sidecar
 from atlas.sources import SOURCES
 from atlas.themes import NO_THEME, theme_labels
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
 #: Figure size in inches: both PNG sizes share one layout, only the resolution differs.
@@ -158,6 +159,10 @@ def map_figure(
 
     `regions` has `code` and geometry (EPSG:4326); `values` is indexed by region code.
     """
+    import matplotlib  # here, not at the top: the pages import this module, rarely draw
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(_FIG_W, _FIG_H), facecolor="white")
         ax = fig.add_axes((0.01, 0.085, 0.98, 0.775))
@@ -299,6 +304,9 @@ def region_brief_pdf(
         (f"Initiatives in {country_name}", n(profile["country_initiatives"])),
         (f"{country_name}: per 100,000", n(profile["country_per_100k"], 1)),
     ]
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=A4, facecolor="white")
         fig.text(0.06, 0.965, "SSE Atlas · region brief", fontsize=9, color="#555555")

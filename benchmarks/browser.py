@@ -10,21 +10,17 @@ a search in the sidebar) until the new layers replace the old ones in the map. A
 does not reach the drawn map within the timeout counts as None (the naive app at 100,000
 initiatives never drew its markers here).
 
-Chromium and the page wrapper that blocks outside requests come from the browser tests.
+The server start, Chromium and the page wrapper that blocks outside requests come from the
+browser tests.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, OfflinePage
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, OfflinePage, start_app, stop_app
 
 TIMEOUT_MS = 300_000
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -32,40 +28,6 @@ SEARCH_LABEL = "Search name, description, place"
 OURS = "app.py"
 NAIVE = "benchmarks/naive_app/app.py"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-
-
-def start_streamlit(script: str, env_extra: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """`streamlit run <script>` on a free port from the repository root; (process, base URL)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"streamlit run {script} did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def vm_hwm_mb(pid: int) -> float | None:
@@ -130,7 +92,7 @@ def timings(script: str, data_dir: Path | None, repeat: int = 3, with_redraw: bo
         env = {"ATLAS_WORKSPACE": workspace}
         if data_dir is not None:
             env["ATLAS_DATA_DIR"] = str(data_dir)
-        proc, base = start_streamlit(script, env)
+        proc, base = start_app(env, script)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
@@ -148,7 +110,7 @@ def timings(script: str, data_dir: Path | None, repeat: int = 3, with_redraw: bo
                 browser.close()
             rss = vm_hwm_mb(proc.pid)
         finally:
-            stop(proc)
+            stop_app(proc)
     done = sorted(d for d in draws if d is not None)
     draw = done[len(done) // 2] if done and len(done) == len(draws) else None
     return {"cold_s": cold, "draw_s": draw, "redraw_s": again, "server_rss_mb": rss}

@@ -54,6 +54,26 @@ def test_fisher_jenks_matches_the_reference_implementation():
     assert np.allclose(fisher_jenks(data, 5), expected)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_quantiles_and_equal_intervals_match_mapclassify(seed):
+    import warnings
+
+    import mapclassify
+
+    from atlas.classify import equal_interval_bounds, quantile_bounds
+
+    rng = np.random.default_rng(seed)
+    data = rng.lognormal(size=int(rng.integers(3, 400)))
+    if seed % 3 == 0:
+        data = np.round(data)  # ties, as region counts have
+    k = int(rng.integers(2, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected_q = mapclassify.Quantiles(data, k=k).bins
+    assert np.allclose(np.unique(quantile_bounds(data, k)), expected_q)
+    assert np.allclose(equal_interval_bounds(data, k), mapclassify.EqualInterval(data, k=k).bins)
+
+
 def test_integer_labels_do_not_overlap():
     c = classify(pd.Series([0, 0, 0, 1, 2, 5, 9, 40, 89]), "quantiles", k=4)
     labels = legend_labels(c, integer=True)

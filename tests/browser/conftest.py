@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -40,39 +41,45 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app.py` on a free port; return the process and its base URL."""
+def start_app(
+    env_extra: dict[str, str] | None = None, script: str = "app.py"
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run <script>` from the repository root on a free port, as users run it;
+    returns the process and its base URL (the browser benchmark starts its servers here too).
+    The server's output goes to a temporary file, shown if it does not start."""
     port = _free_port()
-    env = {**os.environ, **(env_extra or {})}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
     env.pop("ATLAS_APPTEST", None)  # a real server, as users get it
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
-    while time.time() < deadline:
+    while time.time() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
                     return proc, url
         except OSError:
             time.sleep(0.3)
-        if proc.poll() is not None:
-            break
     proc.kill()
-    out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-    raise RuntimeError(f"streamlit did not start:\n{out[-3000:]}")
+    proc.wait()
+    log.seek(0)
+    raise RuntimeError(f"streamlit run {script} did not start:\n"
+                       f"{log.read().decode(errors='replace')[-3000:]}")
 
 
 def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+        proc.wait()
 
 
 @pytest.fixture(scope="session")
