@@ -57,6 +57,19 @@ def test_filters_change_the_counter_and_the_url(default_app):
     assert "theme" not in at.query_params
 
 
+def test_a_filter_or_metric_change_keeps_the_map_component_and_swaps_its_layers():
+    """streamlit-folium recreates the map (losing zoom) when its key or base script changes;
+    a filter or metric change must only change the layers sent with it."""
+    at = _run()
+    before = _map_args(at)
+    at.sidebar.multiselect(key="f_themes").set_value(["employment"]).run()
+    at.selectbox(key="v_metric").set_value("per_100k").run()
+    after = _map_args(at)
+    assert after["script"] == before["script"] and after["key"] == before["key"]
+    assert after["feature_group"] != before["feature_group"]
+    assert "per 100,000" in after["feature_group"]
+
+
 def test_query_params_restore_the_view():
     at = _run({"layer": "nuts3", "metric": "per_100k", "theme": ["proximity"], "country": "IT"})
     assert at.selectbox(key="v_layer").value == "nuts3"
