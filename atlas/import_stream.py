@@ -13,8 +13,9 @@ records, same line numbers, same rejected rows — by two routes:
   module agree; the line numbers then simply count on.
 - exact: a block that is not that simple (line breaks inside quotes, blank or ragged lines,
   a literal quote that confuses the cut) is read by Python's csv module instead, as
-  `read_csv_text` does, up to a record's end; Arrow takes the next block again. Other
-  encodings than UTF-8 are read by the csv module throughout: slower, still streaming.
+  `read_csv_text` does, up to a record's end; Arrow takes the next block again.
+A file in another encoding is first copied as UTF-8 to a temporary file (same text, same
+lines); a file of one column is read by the csv module throughout.
 
 Duplicates are found across blocks (atlas.duplicates). Merging them (--merge-duplicates)
 needs the first row of each group, which may already be written: after the last block, the
@@ -315,13 +316,35 @@ def _no_cells(columns: list[str]) -> pd.DataFrame:
 
 def _blocks(path: Path, codec: str, columns: list[str], delimiter: str, header_end: int,
             block_bytes: int) -> Iterator[RawTable]:
-    """UTF-8: Arrow block by block, Python's csv module for a block Arrow cannot take. Other
-    encodings, and files of one column (where csv skips a record of spaces, Arrow does not):
-    Python's csv module throughout."""
-    if codec not in ("utf-8", "utf-8-sig") or len(columns) == 1:
+    """Arrow block by block, Python's csv module for a block Arrow cannot take. A file in
+    another encoding than UTF-8 is first copied as UTF-8 (the same text: same records and
+    lines). A file of one column is all read by the csv module: csv skips a record of
+    spaces there, Arrow does not."""
+    if len(columns) == 1:
         yield from _csv_blocks(path, codec, _Block(0, 1), columns, delimiter, block_bytes,
                                skip_header=True)
-        return
+    elif codec in ("utf-8", "utf-8-sig"):
+        yield from _utf8_blocks(path, codec, columns, delimiter, header_end, block_bytes)
+    else:
+        with tempfile.TemporaryDirectory(prefix="atlas-import-") as folder:
+            copy = Path(folder) / "utf-8.csv"
+            _transcode(path, codec, copy)
+            yield from _utf8_blocks(copy, "utf-8", columns, delimiter, header_end,
+                                    block_bytes)
+
+
+def _transcode(path: Path, codec: str, out: Path) -> None:
+    """The file's text written as UTF-8, 16 MB at a time."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        while chunk := src.read(16 << 20):
+            dst.write(decoder.decode(chunk).encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+def _utf8_blocks(path: Path, codec: str, columns: list[str], delimiter: str, header_end: int,
+                 block_bytes: int) -> Iterator[RawTable]:
+    """A UTF-8 file after its header (which ends on line `header_end`), in blocks."""
     with open(path, "rb") as fh:
         start = fh.read(HEAD_BYTES)
         breaks = [m.end() for _, m in zip(range(header_end), _LINE_BREAK.finditer(start),
