@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -87,8 +88,12 @@ def add_import_parser(sub) -> None:
 
 
 def run_import_command(args) -> int:
-    """Run `import`; 0 when the file could be read, 2 (one line on stderr) when not."""
-    from atlas import importer
+    """Run `import`; 0 when the file could be read, 2 (one line on stderr) when not.
+
+    A CSV is streamed block by block straight into the workspace (atlas.import_stream), with
+    no size or row limit: memory stays about one block's worth. XLSX and GeoJSON are read
+    whole, within ATLAS_MAX_UPLOAD_MB and ATLAS_MAX_ROWS, as on the data page."""
+    from atlas import import_stream, importer
     from atlas.exports import csv_bytes
     from atlas.workspace import Workspace, WorkspaceError
 
@@ -113,35 +118,43 @@ def run_import_command(args) -> int:
         attribution=args.attribution, country=(args.country or "").upper() or None,
         swap_latlon=args.swap_latlon, merge_duplicates=args.merge_duplicates,
         region_choices=regions, accept_region_suggestions=args.accept_region_suggestions,
+        # Every keyword rule: those no row without a theme carries change nothing.
+        keywords=frozenset(k for k, _ in importer.keyword_rules()) if args.keyword_themes
+        else None,
     )
-    try:
-        workspace = Workspace(args.workspace)
-        if not args.dry_run:
-            workspace.check_id(options.dataset_id)
-        layers = importer.load_all_layers(args.geo_dir)
-        result = importer.import_path(args.file, options, sheet=args.sheet, overrides=mapping,
-                                      layers=layers)
-        if args.keyword_themes and result.keyword_suggestions:
-            options.keywords = frozenset(k["keyword"] for k in result.keyword_suggestions)
-            result = importer.run_import(result.source, result.mapping, options, layers)
-    except (importer.ImportFailure, WorkspaceError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    report = result.report()
-    report["file"] = str(args.file)
-    report["saved"] = None
-    if args.rejections:
-        args.rejections.write_bytes(csv_bytes(result.rejections_frame()))
-    if not args.dry_run:
+    stream = import_stream.is_csv(args.file)
+    with contextlib.ExitStack() as stack:
         try:
-            saved = workspace.save(options.dataset_id, result.rows, title=title,
-                                   license=args.license, attribution=args.attribution,
-                                   origin=args.file.name, report=report)
-        except (WorkspaceError, OSError) as exc:
-            print(f"error: the report is fine but saving failed: {exc}", file=sys.stderr)
-            return 3
-        report["saved"] = {"id": saved.id, "title": saved.title, "rows": saved.rows,
-                           "folder": str(workspace.folder)}
+            workspace = Workspace(args.workspace)
+            staged = None
+            if not args.dry_run:
+                workspace.check_id(options.dataset_id)
+                if stream:
+                    staged = stack.enter_context(workspace.staging(options.dataset_id))
+            layers = importer.load_all_layers(args.geo_dir)
+            if stream:
+                result = import_stream.stream_path(args.file, options, out=staged,
+                                                   overrides=mapping, layers=layers,
+                                                   limits=importer.Limits.unlimited())
+            else:
+                result = importer.import_path(args.file, options, sheet=args.sheet,
+                                              overrides=mapping, layers=layers)
+        except (importer.ImportFailure, WorkspaceError, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        report = result.report()
+        report["file"] = str(args.file)
+        report["saved"] = None
+        if args.rejections:
+            args.rejections.write_bytes(csv_bytes(result.rejections_frame()))
+        if not args.dry_run:
+            try:
+                saved = _save(workspace, result, staged, title, args, report)
+            except (WorkspaceError, OSError) as exc:
+                print(f"error: the report is fine but saving failed: {exc}", file=sys.stderr)
+                return 3
+            report["saved"] = {"id": saved.id, "title": saved.title, "rows": saved.rows,
+                               "folder": str(workspace.folder)}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, default=str))
     else:
@@ -149,6 +162,16 @@ def run_import_command(args) -> int:
         print(f"saved as dataset {options.dataset_id!r} in {workspace.folder}"
               if report["saved"] else "dry run: nothing saved")
     return 0
+
+
+def _save(workspace, result, staged: Path | None, title: str, args, report: dict):
+    """The import's rows as the dataset's new version (streamed: the file written already)."""
+    about = {"title": title, "license": args.license, "attribution": args.attribution,
+             "origin": args.file.name, "report": report}
+    if staged is not None:
+        return workspace.save_file(result.options.dataset_id, staged, rows=result.accepted,
+                                   **about)
+    return workspace.save(result.options.dataset_id, result.rows, **about)
 
 
 if __name__ == "__main__":

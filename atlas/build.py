@@ -32,9 +32,10 @@ def read_sources(shared: Path) -> list[SourceResult]:
     ]
 
 
-def place(rows: pd.DataFrame, layers: dict) -> pd.DataFrame:
-    """Add the code_<layer> and region_match columns, and the country from the point."""
-    codes = regions.assign_regions(rows["lon"], rows["lat"], layers)
+def place(rows: pd.DataFrame, layers: dict, indexes: dict | None = None) -> pd.DataFrame:
+    """Add the code_<layer> and region_match columns, and the country from the point
+    (`indexes`: see `regions.piece_indexes`)."""
+    codes = regions.assign_regions(rows["lon"], rows["lat"], layers, indexes)
     out = pd.concat([rows.drop(columns=list(codes.columns), errors="ignore"), codes], axis=1)
     out.loc[out["lat"].isna(), "region_match"] = "no_point"
     from_point = out["code_countries"].where(out["code_countries"].str.len() == 2)

@@ -9,6 +9,9 @@ Three steps, each usable on its own (the data page shows the result of each befo
 3. `run_import`: validate, place (coordinates, else the region named in the row), derive themes,
    find duplicates, and return schema rows plus a report. Every row read is either accepted or
    rejected with its line and reason: `accepted + rejected == read`, always.
+
+The rules live in `ImportRun`, which takes the rows one block at a time: `run_import` gives it
+the whole table as one block, `atlas.import_stream` a large CSV in pieces (the command line).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import shapely
 from atlas import paths
 from atlas import themes as th
 from atlas.build import place
+from atlas.duplicates import HashIndex, Links, merge, text_hashes
 from atlas.layers import LAYERS
 from atlas.placement import (
     FAR_OUTSIDE_DEG,
@@ -47,15 +51,15 @@ from atlas.placement import (
 from atlas.regions import MAX_NEAREST_DEG
 from atlas.schema import conform
 from atlas.sources import clean_url, coordinate_issue, normalise_country, skos_labels
-from atlas.text import fold, fold_series
+from atlas.text import fold, fold_strings
 
 ENV_MAX_MB = "ATLAS_MAX_UPLOAD_MB"
 ENV_MAX_ROWS = "ATLAS_MAX_ROWS"
 DEFAULT_MAX_MB = 200
 DEFAULT_MAX_ROWS = 1_000_000
 MAX_CELL_CHARS = 10_000  # longer text is cut (with a warning): popups and exports stay usable
-DUPLICATE_METRES = 100.0
 FORMATS = ("csv", "xlsx", "geojson")
+NO_ROWS = "The file has a header but no data rows."
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 PLACEMENTS = ("point", "region_label_point", "none")
@@ -83,6 +87,11 @@ class Limits:
 
         return cls(int(number(ENV_MAX_MB, DEFAULT_MAX_MB) * 1_000_000),
                    int(number(ENV_MAX_ROWS, DEFAULT_MAX_ROWS)))
+
+    @classmethod
+    def unlimited(cls) -> Limits:
+        """No size or row cap: for the command line, which streams CSV block by block."""
+        return cls(1 << 62, 1 << 62)
 
     @property
     def max_mb(self) -> float:
@@ -149,34 +158,46 @@ def sniff_format(data: bytes, name: str = "") -> str:
     return "csv"
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding used: BOMs first, then UTF-16 without BOM, UTF-8, CP1252, Latin-1."""
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):  # fmt: skip
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding), "utf-8 (BOM)" if bom == codecs.BOM_UTF8 else "utf-16"
-            except UnicodeDecodeError as exc:
-                raise ImportFailure(f"the file starts like {encoding} but is not: {exc}") from exc
-    sample = data[:4000]
+def sniff_encoding(head: bytes) -> tuple[str, str] | None:
+    """(codec, name) when the first bytes settle it: a byte-order mark, or UTF-16 without
+    one (NUL bytes in every other position); None when the whole file must be tried."""
+    for bom, codec, name in ((codecs.BOM_UTF8, "utf-8-sig", "utf-8 (BOM)"),
+                             (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
+                             (codecs.BOM_UTF16_BE, "utf-16", "utf-16")):  # fmt: skip
+        if head.startswith(bom):
+            return codec, name
+    sample = head[:4000]
     if len(sample) >= 4:
         odd_nuls, even_nuls = sample[1::2].count(0), sample[0::2].count(0)
         half = len(sample) // 2
-        for nuls, other, encoding in ((odd_nuls, even_nuls, "utf-16-le"),
-                                      (even_nuls, odd_nuls, "utf-16-be")):  # fmt: skip
+        for nuls, other, codec in ((odd_nuls, even_nuls, "utf-16-le"),
+                                   (even_nuls, odd_nuls, "utf-16-be")):  # fmt: skip
             if nuls > 0.4 * half and other < 0.05 * half:
-                try:
-                    return data.decode(encoding), encoding
-                except UnicodeDecodeError:
-                    break
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+                return codec, codec
+    return None
+
+
+BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Tried in order on the whole file when no BOM decides: Latin-1 decodes anything.
+FALLBACK_CODECS = ("utf-8", "cp1252", "latin-1")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Text and the encoding used: BOMs first, then UTF-16 without BOM, UTF-8, CP1252, Latin-1."""
+    sniffed = sniff_encoding(data)
+    if sniffed:
+        try:
+            return data.decode(sniffed[0]), sniffed[1]
+        except UnicodeDecodeError as exc:
+            if data.startswith(BOMS):
+                raise ImportFailure(f"the file starts like {sniffed[0]} but is not: {exc}") \
+                    from exc
+    for codec in FALLBACK_CODECS:
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")
 
 
 def check_text(text: str) -> None:
@@ -230,10 +251,10 @@ def unique_columns(names: list[str]) -> tuple[list[str], list[str]]:
     return out, warnings
 
 
-def _table(fmt: str, header: list[str], records: list[list[str]], lines: list[int],
-           rejected: list[dict], **extra) -> RawTable:
-    """Pad short records, reject long ones, drop empty unnamed columns, dedupe the header."""
-    columns, warnings = unique_columns(header)
+def cell_frame(columns: list[str], records: list[list[str]], lines: list[int],
+               rejected: list[dict]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Records as text columns (Arrow strings): short ones padded, long ones rejected into
+    `rejected` (extra empty fields are fine). Returns the cells and their lines."""
     width = len(columns)
     rows, keep_lines = [], []
     for record, line in zip(records, lines, strict=True):
@@ -241,20 +262,57 @@ def _table(fmt: str, header: list[str], records: list[list[str]], lines: list[in
             rejected.append({"line": line, "reason": f"row has {len(record)} fields but the "
                              f"header has {width} (check the delimiter or quoting)"})
             continue
-        rows.append((record + [""] * width)[:width])
+        rows.append(record if len(record) == width else (record + [""] * width)[:width])
         keep_lines.append(line)
-    cells = pd.DataFrame(rows, columns=pd.Index(columns), dtype=object)
+    values = list(zip(*rows, strict=True)) if rows else [()] * width
+    cells = pd.DataFrame({i: pd.array(list(v), dtype="str") for i, v in enumerate(values)})
+    cells.columns = pd.Index(columns)
+    return cells, np.asarray(keep_lines, dtype=np.int64)
+
+
+def _table(fmt: str, header: list[str], records: list[list[str]], lines: list[int],
+           rejected: list[dict], **extra) -> RawTable:
+    """Pad short records, reject long ones, drop empty unnamed columns, dedupe the header."""
+    columns, warnings = unique_columns(header)
+    cells, keep_lines = cell_frame(columns, records, lines, rejected)
     empty = [c for i, c in enumerate(columns) if not clean_text(header[i] if i < len(header)
-             else "") and not cells[c].astype(bool).any()]  # fmt: skip
+             else "") and not (cells[c] != "").any()]  # fmt: skip
     cells = cells.drop(columns=empty)
     if not len(cells.columns):
         raise ImportFailure("the file has no columns (no header, or an empty one)")
     warnings = [w for w in warnings if not any(repr(e) in w for e in empty)]
-    table = RawTable(fmt, list(cells.columns), cells.reset_index(drop=True),
-                     np.asarray(keep_lines, dtype=np.int64), rejected, warnings=warnings, **extra)
+    table = RawTable(fmt, list(cells.columns), cells, keep_lines, rejected, warnings=warnings,
+                     **extra)
     if not table.read:
-        table.warnings.append("The file has a header but no data rows.")
+        table.warnings.append(NO_ROWS)
     return table
+
+
+def csv_records(lines, delimiter: str, first_line: int = 1):
+    """(line, record, "") for each record that is not blank, numbered by the physical line it
+    starts on (`lines` yields text lines with their endings, as a file opened with
+    newline=""); at a record Python's csv module cannot read, (line, None, reason), then
+    nothing more."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    end = 0
+    while True:
+        start = end + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield (start + first_line - 1, None, f"unreadable from here to the end of the "
+                   f"file ({exc}): an unbalanced quote?")
+            return
+        end = reader.line_num
+        if record and (len(record) > 1 or record[0].strip()):  # else a blank line
+            yield start + first_line - 1, record, ""
+
+
+def too_many_rows(limits: Limits) -> ImportFailure:
+    return ImportFailure(f"the file has more than {limits.max_rows:,} rows (the limit; "
+                         f"set {ENV_MAX_ROWS} to change it)")
 
 
 def read_csv_text(text: str, limits: Limits, delimiter: str | None = None) -> RawTable:
@@ -263,33 +321,20 @@ def read_csv_text(text: str, limits: Limits, delimiter: str | None = None) -> Ra
         raise ImportFailure("the file is empty")
     check_text(text)
     delimiter = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
     rejected: list[dict] = []
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            rejected.append({"line": start, "reason": f"unreadable from here to the end of the "
-                             f"file ({exc}): an unbalanced quote?"})
-            break
-        end = reader.line_num
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # blank line: not a record
-        if header is None:
+    for line, record, reason in csv_records(io.StringIO(text, newline=""), delimiter):
+        if record is None:
+            rejected.append({"line": line, "reason": reason})
+        elif header is None:
             header = record
-            continue
-        records.append(record)
-        lines.append(start)
-        if len(records) + len(rejected) > limits.max_rows:
-            raise ImportFailure(f"the file has more than {limits.max_rows:,} rows (the limit; "
-                                f"set {ENV_MAX_ROWS} to change it)")
+        else:
+            records.append(record)
+            lines.append(line)
+            if len(records) + len(rejected) > limits.max_rows:
+                raise too_many_rows(limits)
     if header is None:
         raise ImportFailure("the file is empty")
     return _table("csv", header, records, lines, rejected, delimiter=delimiter)
@@ -645,9 +690,22 @@ class ImportOptions:
     keywords: frozenset[str] | None = None  # keyword rules the user accepted (None: none)
 
 
+def tally(rows: pd.DataFrame) -> Counter:
+    """What the report counts about accepted rows: how many, how placed, with a theme."""
+    out: Counter = Counter(accepted=len(rows))
+    if len(rows):
+        out.update({str(k): int(v) for k, v in rows["placement"].value_counts().items()})
+        out["with_theme"] = int((rows["themes"].map(len) > 0).sum())
+    return out
+
+
 @dataclass
 class ImportResult:
-    """Accepted rows (schema columns) and everything the report shows."""
+    """Accepted rows (schema columns) and everything the report shows.
+
+    An import done in memory holds every accepted row in `rows`; a CSV streamed block by
+    block (atlas.import_stream) writes them to `rows_file` instead and leaves `rows` empty.
+    `counts` (see `tally`) is kept either way, so the report never needs the rows."""
 
     rows: pd.DataFrame
     read: int
@@ -661,10 +719,12 @@ class ImportResult:
     source: RawTable
     mapping: Mapping
     options: ImportOptions
+    counts: Counter = field(default_factory=Counter)
+    rows_file: Path | None = None
 
     @property
     def accepted(self) -> int:
-        return len(self.rows)
+        return self.counts["accepted"]
 
     @property
     def rejected(self) -> int:
@@ -676,10 +736,8 @@ class ImportResult:
         return sum(len(g["lines"]) - 1 for g in self.duplicate_groups)
 
     def placed(self) -> dict[str, int]:
-        counts = self.rows["placement"].value_counts() if len(self.rows) else pd.Series()
-        return {"coordinates": int(counts.get("point", 0)),
-                "region": int(counts.get("region_label_point", 0)),
-                "none": int(counts.get("none", 0))}
+        return {"coordinates": self.counts["point"], "region": self.counts["region_label_point"],
+                "none": self.counts["none"]}
 
     def rejections_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rejections, columns=["line", "reason"])
@@ -699,7 +757,7 @@ class ImportResult:
             "duplicate_groups": self.duplicate_groups,
             "duplicates_merged": self.options.merge_duplicates,
             "regions": self.regions,
-            "with_theme": int((self.rows["themes"].map(len) > 0).sum()) if len(self.rows) else 0,
+            "with_theme": self.counts["with_theme"],
             "unmapped_themes": dict(self.unmapped_themes.most_common(50)),
             "keyword_suggestions": self.keyword_suggestions,
             "mapping": self.mapping,
@@ -720,24 +778,36 @@ def clean_text(value: object) -> str:
 
 
 def clean_series(values: pd.Series) -> pd.Series:
-    """`clean_text` over a column of text cells, vectorised."""
-    if values.empty:
-        return values.astype(object)
-    out = values.astype(object).where(values.notna(), "").astype(str)
-    out = out.str.replace(_CONTROL, "", regex=True).str.strip().str.slice(0, MAX_CELL_CHARS)
-    return out.astype(object)
+    """`clean_text` over a column of text cells, vectorised (Arrow strings out)."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype(object).where(values.notna(), "").astype("str")
+    out = values.fillna("")
+    if out.str.contains(_CONTROL.pattern, regex=True).any():
+        out = out.str.replace(_CONTROL.pattern, "", regex=True)
+    return out.str.strip().str.slice(0, MAX_CELL_CHARS)
 
 
-def _column(raw: RawTable, mapping: Mapping, fld: str, ok: pd.Series) -> pd.Series:
+def _column(cells: pd.DataFrame, mapping: Mapping, fld: str) -> pd.Series:
     column = mapping.get(fld)
-    if isinstance(column, str) and column in raw.cells:
-        return clean_series(raw.cells.loc[ok, column])
-    return pd.Series("", index=raw.cells.index[ok], dtype=object)
+    if isinstance(column, str) and column in cells:
+        return clean_series(cells[column])
+    return pd.Series("", index=cells.index, dtype="str")
 
 
 def _none(values: pd.Series) -> pd.Series:
-    """'' → None, for schema text columns."""
-    return values.where(values != "", None)
+    """'' → missing, for schema text columns (Arrow strings stay Arrow strings)."""
+    return values.astype("str").where(values != "")
+
+
+def _map_distinct(values: pd.Series, func) -> pd.Series:
+    """`values.map(func)` (object values), calling `func` once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for k, value in enumerate(uniques):  # one by one: tuples stay whole
+        mapped[k] = func(value)
+    if (codes < 0).any():  # code -1: a missing value
+        mapped[-1] = func(None)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 @lru_cache(maxsize=1)
@@ -753,235 +823,414 @@ def _vocab_labels() -> tuple[dict[str, str], dict[str, str]]:
 
 def _code_label(values: pd.Series, labels: dict[str, str]) -> pd.Series:
     """URIs → the vocabulary label of their code (or the code when unknown)."""
+    uri = values.str.match(r"[hH][tT][tT][pP][sS]?://").fillna(False).to_numpy(dtype=bool)
+    if not uri.any():
+        return values
 
     def one(text: str) -> str:
-        if re.match(r"^https?://", text, re.I):
-            code = text.rstrip("/").rsplit("/", 1)[-1]
-            return labels.get(code, code)
-        return text
+        code = text.rstrip("/").rsplit("/", 1)[-1]
+        return labels.get(code, code)
 
-    return values.map(one)
+    out = values.astype(object)
+    out[uri] = _map_distinct(values[uri], one).to_numpy()
+    return out.astype("str")
+
+
+def _long_cells(cells: pd.DataFrame) -> bool:
+    """True when a cell is longer than MAX_CELL_CHARS (it will be cut)."""
+    return any(len(cells) and int(cells[c].astype("str").str.len().max()) > MAX_CELL_CHARS
+               for c in cells.columns)
+
+
+def _blank(cells: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty or spaces."""
+    out = np.ones(len(cells), dtype=bool)
+    for c in cells.columns:
+        out &= (cells[c].astype("str").fillna("").str.strip() == "").to_numpy(dtype=bool)
+    return out
+
+
+class ImportRun:
+    """One import's rules, applied to its rows block by block.
+
+    `run_import` passes a whole table as one block; `atlas.import_stream` passes a large CSV in
+    pieces through the same `block()`, so there is one set of rules. What needs the whole
+    file lives here between blocks, compactly: look-ups done once (countries, region names,
+    theme cells), duplicate links and ids already used (atlas.duplicates), and the report.
+    """
+
+    def __init__(self, head: RawTable, mapping: Mapping, options: ImportOptions,
+                 layers: dict, index: RegionIndex | None = None):
+        problems = check_mapping(head, mapping)
+        if problems:
+            raise ImportFailure(" ".join(problems))
+        self.mapping, self.options, self.layers = mapping, options, layers
+        self.index = index or RegionIndex(layers)
+        self.essglobal = is_essglobal(head.columns)
+        self.read = 0
+        self.rejections: list[dict] = []
+        self.flagged: list[dict] = []
+        self.cut = False
+        self.countries: dict[str, str | None] = {}
+        self.regions = _RegionPlacer(options, self.index)
+        self.theme_cells: dict[str, tuple[list[str], list[str]]] = {}
+        self.unmapped: Counter = Counter()
+        self.keyword_rows: Counter = Counter()
+        self.links = Links()
+        self.ids = HashIndex()
+
+    def block(self, raw: RawTable) -> pd.DataFrame:
+        """Validate, place and theme one block. Returns its accepted rows (schema columns
+        plus `line`, indexed by row number in the whole import, not merged yet); its
+        rejections, flags and what the report counts stay in the run."""
+        self.read += raw.read
+        self.rejections.extend(raw.rejected)
+        cells = raw.cells
+        self.cut = self.cut or _long_cells(cells)
+        name = _column(cells, self.mapping, "name")
+        ok = (name != "").to_numpy(dtype=bool)
+        bad = np.flatnonzero(~ok)
+        if len(bad):
+            blank = _blank(cells.iloc[bad])
+            self.rejections += [{"line": int(line), "reason": "empty row" if b else "no name"}
+                                for line, b in zip(raw.lines[bad], blank, strict=True)]
+            cells, name = cells[ok], name[ok]
+        lines = raw.lines[ok]
+        rows = pd.DataFrame({"line": lines, "name": name.astype(object)}, index=cells.index)
+        text = {f: _column(cells, self.mapping, f) for f in
+                ("source_id", "description", "locality", "legal_form", "org_structure",
+                 "website", "region", "country")}
+        org_labels, ica_labels = _vocab_labels()
+        rows["description"] = _none(text["description"])
+        rows["locality"] = _none(text["locality"])
+        rows["legal_form"] = _none(text["legal_form"])
+        rows["org_structure"] = _none(_code_label(text["org_structure"], org_labels))
+        rows["website"] = _map_distinct(text["website"], clean_url)
+        given_id = text["source_id"]
+        rows["source_id"] = given_id.where(given_id != "", "L" + rows["line"].astype("str"))
+        rows["source_id"] = rows["source_id"].astype(object)
+        declared = self._countries(text["country"])
+        rows["country"] = declared
+        self._place(rows, cells, text["region"], declared)
+        self._theme(rows, cells, ica_labels)
+        rows.index = self._link(rows, (given_id != "").to_numpy(dtype=bool))
+        self._ids(rows)
+        rows["source"] = self.options.dataset_id
+        rows["license"] = self.options.license
+        return rows
+
+    def _countries(self, values: pd.Series) -> pd.Series:
+        """ISO codes of the stated countries (each distinct value looked up once per
+        import), else the dataset default."""
+        for value in pd.unique(values):
+            if value and value not in self.countries:
+                self.countries[value] = normalise_country(value)
+        declared = _map_distinct(values, lambda v: self.countries.get(v) if v else None)
+        if self.options.country:
+            declared = declared.where(declared.notna(), self.options.country.upper())
+        return declared.astype(object).where(declared.notna(), None)
+
+    def _place(self, rows: pd.DataFrame, cells: pd.DataFrame, region_text: pd.Series,
+               declared: pd.Series) -> None:
+        """Points are placed like the shipped sources; rows without one by the region they
+        name. Adds the location columns and the rows to check."""
+        notes = pd.Series("", index=rows.index, dtype=object)
+        lat, lon, issue = _coordinates(cells, self.mapping, declared, self.options,
+                                       self.layers, notes)
+        rows["lat"], rows["lon"] = lat, lon
+        has_point = lat.notna()
+        rows["placement"] = pd.Series(np.where(has_point, "point", "none"), index=rows.index,
+                                      dtype=object)
+        for lid in self.layers:
+            rows[LAYERS[lid].column] = None
+        rows["region_match"] = pd.Series("no_point", index=rows.index, dtype=object)
+        if has_point.any():
+            located = place(rows.loc[has_point, ["lat", "lon", "country"]], self.layers,
+                            self.index.spatial())
+            for column in located.columns.drop(["lat", "lon"]):
+                rows.loc[has_point, column] = located[column].astype(object)
+        self.regions.place(rows, ~has_point, region_text, declared, issue)
+        still = rows["placement"] == "none"
+        rows.loc[still, "code_countries"] = rows.loc[still, "country"]
+        rows["location_issue"] = issue.where(issue != "", None)
+        self.flagged += _flags(rows, issue, notes, region_text)
+
+    def _theme(self, rows: pd.DataFrame, cells: pd.DataFrame, ica_labels: dict) -> None:
+        """Themes from the theme columns, then the keywords the user accepted (rows still
+        without); the raw categories and, for ESSGlobal files, the ICA activity label."""
+        columns = self.mapping.get("themes") or []
+        if columns:
+            parts = [_code_label(clean_series(cells[c]), {}) for c in columns]
+            joined = parts[0]
+            for part in parts[1:]:
+                joined = joined.str.cat(part, sep="; ")
+            rows["source_categories"] = _none(joined.str.strip("; "))
+        themes = self._themes(cells, columns, ica_labels)
+        self.keyword_rows.update(_keyword_counts(rows, themes))
+        if self.options.keywords:
+            themes = _apply_keywords(rows, themes, self.options.keywords)
+        rows["themes"] = themes
+        if self.essglobal:  # as the shipped Co-operatives UK rows: the ICA label
+            rows["activity"] = _none(_code_label(clean_series(cells["Primary Activity"]),
+                                                 ica_labels))
+
+    def _themes(self, cells: pd.DataFrame, columns: list[str], ica_labels: dict) -> np.ndarray:
+        """Themes per row (lists, shared between equal cells); unmatched categories counted."""
+        out = np.empty(len(cells), dtype=object)
+        if not columns or cells.empty:
+            for i in range(len(cells)):
+                out[i] = []
+            return out
+        combined = cells[columns[0]].astype("str")
+        for column in columns[1:]:
+            combined = combined.str.cat(cells[column].astype("str"), sep="\n")
+        codes, uniques = pd.factorize(combined)
+        lookup, order = theme_lookup(), th.theme_ids()
+        if len(self.theme_cells) > 200_000:  # free-text categories: keep the cache bounded
+            self.theme_cells.clear()
+        found = np.empty(len(uniques), dtype=object)
+        for k, cell in enumerate(uniques):
+            if cell not in self.theme_cells:
+                hits, missing = _categories(cell, lookup, ica_labels)
+                self.theme_cells[cell] = ([t for t in order if t in hits], missing)
+            found[k] = self.theme_cells[cell][0]
+        for k, n in enumerate(np.bincount(codes, minlength=len(uniques))):
+            for category in self.theme_cells[uniques[k]][1]:
+                self.unmapped[category] += int(n)
+        return found[codes]
+
+    def _link(self, rows: pd.DataFrame, has_id: np.ndarray) -> np.ndarray:
+        """Duplicate links of the block's rows; returns their row numbers in the import."""
+        return self.links.add_block(
+            rows["line"].to_numpy(dtype=np.int64), text_hashes(rows["source_id"]), has_id,
+            text_hashes(fold_strings(rows["name"])), rows["lat"].to_numpy(dtype="float64"),
+            rows["lon"].to_numpy(dtype="float64"), (rows["placement"] == "point").to_numpy())
+
+    def _ids(self, rows: pd.DataFrame) -> None:
+        """`<dataset>:<source id>`; a source id already used (in this block or before) gets
+        `@L<line>` so ids stay unique."""
+        hashes = text_hashes(rows["source_id"])
+        repeat = (self.ids.first(hashes, "row") >= 0) | pd.Series(hashes).duplicated().to_numpy()
+        self.ids.add(hashes[~repeat], row=rows.index.to_numpy()[~repeat])
+        ids = self.options.dataset_id + ":" + rows["source_id"].astype(str)
+        ids[repeat] = ids[repeat] + "@L" + rows.loc[repeat, "line"].astype(str)
+        rows["id"] = ids.astype(object)
+
+    def merge(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Duplicates merged into their first row, when asked (rows of the whole import)."""
+        if not self.options.merge_duplicates:
+            return rows
+        rows, merged = merge(rows, self.links.groups())
+        self.rejections += merged
+        return rows
+
+    def result(self, source: RawTable, rows: pd.DataFrame | None = None,
+               counts: Counter | None = None, rows_file: Path | None = None) -> ImportResult:
+        """The report of the whole import; checks that every row read is accounted for."""
+        warnings = list(source.warnings)
+        if not self.read and NO_ROWS not in warnings:
+            warnings.append(NO_ROWS)
+        if self.cut:
+            warnings.append(f"Some cells were longer than {MAX_CELL_CHARS:,} characters and "
+                            "were cut.")
+        for value in sorted(v for v, iso in self.countries.items() if iso is None)[:20]:
+            warnings.append(f"Country {value!r} was not recognised (those rows keep no country).")
+        labels = th.theme_labels()
+        suggestions = sorted(
+            ({"keyword": k, "themes": list(t), "theme_labels": [labels[x] for x in t],
+              "rows": self.keyword_rows[k]} for k, t in keyword_rules() if self.keyword_rows[k]),
+            key=lambda s: -s["rows"])
+        self.rejections.sort(key=lambda r: r["line"])
+        if rows is None:
+            rows = conform(pd.DataFrame())
+        result = ImportResult(
+            rows=rows, read=self.read, rejections=self.rejections, flagged=self.flagged,
+            duplicate_groups=[g.report() for g in self.links.groups()],
+            regions=self.regions.report(), keyword_suggestions=suggestions,
+            unmapped_themes=self.unmapped, warnings=warnings, source=source,
+            mapping=self.mapping, options=self.options,
+            counts=tally(rows) if counts is None else counts, rows_file=rows_file,
+        )
+        if result.accepted + result.rejected != result.read:
+            raise RuntimeError(f"rows lost: {result.accepted} + {result.rejected} != "
+                               f"{result.read}")
+        return result
 
 
 def run_import(raw: RawTable, mapping: Mapping, options: ImportOptions,
                layers: dict, index: RegionIndex | None = None) -> ImportResult:
     """Validate, place, theme and de-duplicate; every record ends accepted or rejected."""
-    problems = check_mapping(raw, mapping)
-    if problems:
-        raise ImportFailure(" ".join(problems))
-    index = index or RegionIndex(layers)
-    cells = raw.cells
-    lines = pd.Series(raw.lines, index=cells.index)
-    rejections = list(raw.rejected)
-    warnings = list(raw.warnings)
-
-    every = pd.Series(True, index=cells.index)
-    name = _column(raw, mapping, "name", every)
-    stripped = cells.apply(lambda c: c.astype(str).str.strip()) if len(cells) else cells
-    empty_row = (stripped == "").all(axis=1) if len(cells.columns) else every
-    if len(cells) and int(cells.apply(lambda c: c.astype(str).str.len()).max().max()) \
-            > MAX_CELL_CHARS:
-        warnings.append(f"Some cells were longer than {MAX_CELL_CHARS:,} characters and were cut.")
-    reason = pd.Series("", index=cells.index, dtype=object)
-    reason[name == ""] = "no name"
-    reason[empty_row] = "empty row"
-    for i in np.flatnonzero(reason.to_numpy() != ""):
-        rejections.append({"line": int(lines.iloc[i]), "reason": reason.iloc[i]})
-    ok = reason == ""
-
-    line = lines[ok]
-    rows = pd.DataFrame({"line": line, "name": name[ok]}, index=cells.index[ok])
-    text = {f: _column(raw, mapping, f, ok) for f in
-            ("source_id", "description", "locality", "legal_form", "org_structure", "website",
-             "region", "country")}
-    org_labels, ica_labels = _vocab_labels()
-    rows["description"] = _none(text["description"])
-    rows["locality"] = _none(text["locality"])
-    rows["legal_form"] = _none(text["legal_form"])
-    rows["org_structure"] = _none(_code_label(text["org_structure"], org_labels))
-    rows["website"] = text["website"].map(clean_url)
-    given_id = text["source_id"]
-    rows["source_id"] = given_id.where(given_id != "", "L" + line.astype(str))
-
-    # Country: stated in the row, else the dataset default.
-    lookup = {v: normalise_country(v) for v in pd.unique(text["country"]) if v}
-    declared = text["country"].map(lambda v: lookup.get(v) if v else None)
-    for value in sorted(v for v, iso in lookup.items() if iso is None)[:20]:
-        warnings.append(f"Country {value!r} was not recognised (those rows keep no country).")
-    if options.country:
-        declared = declared.where(declared.notna(), options.country.upper())
-    rows["country"] = declared.astype(object).where(declared.notna(), None)
-
-    notes = pd.Series("", index=rows.index, dtype=object)
-    lat, lon, issue = _coordinates(raw, mapping, ok, declared, options, layers, notes)
-    rows["lat"], rows["lon"] = lat, lon
-    has_point = lat.notna()
-
-    # Points are placed like the shipped sources; rows without one by the region they name.
-    rows["placement"] = pd.Series(np.where(has_point, "point", "none"), index=rows.index,
-                                  dtype=object)
-    for lid in layers:
-        rows[LAYERS[lid].column] = None
-    rows["region_match"] = pd.Series("no_point", index=rows.index, dtype=object)
-    if has_point.any():
-        located = place(rows.loc[has_point, ["lat", "lon", "country"]], layers)
-        for column in located.columns.drop(["lat", "lon"]):
-            rows.loc[has_point, column] = located[column].astype(object)
-    regions = _place_by_region(rows, ~has_point, text["region"], declared, options, index,
-                               issue)
-    still = rows["placement"] == "none"
-    rows.loc[still, "code_countries"] = rows.loc[still, "country"]
-    rows["location_issue"] = issue.where(issue != "", None)
-    flagged = _flags(rows, issue, notes, text["region"])
-
-    # Themes from the theme columns, then the keywords the user accepted (rows still without).
-    if mapping.get("themes"):
-        parts = [_code_label(clean_series(cells.loc[rows.index, c]), {})
-                 for c in mapping["themes"]]
-        joined = parts[0]
-        for part in parts[1:]:
-            joined = joined.str.cat(part, sep="; ")
-        rows["source_categories"] = _none(joined.str.strip("; "))
-    themes, unmapped = _themes(raw, mapping, rows, ica_labels)
-    suggestions = _keyword_suggestions(rows, themes)
-    if options.keywords:
-        themes = _apply_keywords(rows, themes, options.keywords)
-    rows["themes"] = themes
-    if is_essglobal(raw.columns):  # as the shipped Co-operatives UK rows: the ICA label
-        rows["activity"] = _none(_code_label(clean_series(cells.loc[rows.index,
-                                                                   "Primary Activity"]),
-                                             ica_labels))
-
-    rows, groups, merged = _duplicates(rows, given_id != "", options.merge_duplicates)
-    rejections.extend(merged)
-    rejections.sort(key=lambda r: r["line"])
-
-    repeat = rows["source_id"].duplicated(keep="first")
-    rows["id"] = options.dataset_id + ":" + rows["source_id"].astype(str)
-    rows.loc[repeat, "id"] = rows.loc[repeat, "id"] + "@L" + rows.loc[repeat, "line"].astype(str)
-    rows["source"] = options.dataset_id
-    rows["license"] = options.license
-    table = conform(rows.sort_values("line"))
-    result = ImportResult(
-        rows=table, read=raw.read, rejections=rejections, flagged=flagged,
-        duplicate_groups=groups, regions=regions, keyword_suggestions=suggestions,
-        unmapped_themes=unmapped, warnings=warnings, source=raw, mapping=mapping,
-        options=options,
-    )
-    if result.accepted + result.rejected != result.read:
-        raise RuntimeError(f"rows lost: {result.accepted} + {result.rejected} != {result.read}")
-    return result
+    run = ImportRun(raw, mapping, options, layers, index)
+    rows = run.merge(run.block(raw))
+    return run.result(raw, conform(rows.sort_values("line")))
 
 
-def _coordinates(raw, mapping, ok, declared, options, layers, notes):
+def _pair_text(lat: pd.Series, lon: pd.Series) -> pd.Series:
+    return "(lat " + lat.round(6).astype(str) + ", lon " + lon.round(6).astype(str) + ")"
+
+
+def _coordinates(cells, mapping, declared, options, layers, notes):
     """Parsed, checked points (NaN where unusable) and why each unusable one is not used."""
-    idx = raw.cells.index[ok]
+    idx = cells.index
     issue = pd.Series("", index=idx, dtype=object)
     if mapping.get("lat") and mapping.get("lon"):
-        lat_text = _column(raw, mapping, "lat", ok)
-        lon_text = _column(raw, mapping, "lon", ok)
+        lat_text = _column(cells, mapping, "lat")
+        lon_text = _column(cells, mapping, "lon")
         lat, lon = parse_numbers(lat_text), parse_numbers(lon_text)
         bad = ((lat_text != "") & lat.isna()) | ((lon_text != "") & lon.isna())
-        issue[bad] = ("coordinates are not numbers: " + lat_text[bad].str[:40] + ", "
-                      + lon_text[bad].str[:40])
+        if bad.any():
+            issue[bad] = ("coordinates are not numbers: " + lat_text[bad].str[:40] + ", "
+                          + lon_text[bad].str[:40]).astype(object)
         half = ((lat_text != "") != (lon_text != "")) & ~bad
         issue[half] = "only one of latitude and longitude is given"
     elif mapping.get("coordinates"):
-        pairs = _column(raw, mapping, "coordinates", ok)
-        parsed = pairs.map(parse_pair)
+        pairs = _column(cells, mapping, "coordinates")
+        parsed = _map_distinct(pairs, parse_pair)
         lat = parsed.map(lambda p: p[0]).astype("float64")
         lon = parsed.map(lambda p: p[1]).astype("float64")
         bad = (pairs != "") & lat.isna()
-        issue[bad] = "coordinates not understood: " + pairs[bad].str[:60]
+        if bad.any():
+            issue[bad] = ("coordinates not understood: " + pairs[bad].str[:60]).astype(object)
     else:
         lat = pd.Series(np.nan, index=idx)
         lon = pd.Series(np.nan, index=idx)
     lat, lon = lat.astype("float64"), lon.astype("float64")
     both = lat.notna() & lon.notna()
     lat, lon = lat.where(both), lon.where(both)
-    pair = "(lat " + lat.round(6).astype(str) + ", lon " + lon.round(6).astype(str) + ")"
+    lat0, lon0 = lat, lon  # as given: the messages quote them
 
+    countries = layers.get("countries")
     swap = swapped(lat, lon)
-    if "countries" in layers:
-        given = distance_to_country(lat, lon, declared, layers["countries"])
-        turned = distance_to_country(lon, lat, declared, layers["countries"])
-        swap |= (given > FAR_OUTSIDE_DEG) & (turned <= MAX_NEAREST_DEG)
+    given = None
+    if countries is not None:
+        given = distance_to_country(lat, lon, declared, countries)
+        far = given > FAR_OUTSIDE_DEG  # only there can turning the pair round help
+        if far.any():
+            turned = distance_to_country(lon[far], lat[far], declared[far], countries)
+            swap[far] |= turned <= MAX_NEAREST_DEG
+    if swap.any():
+        pair = _pair_text(lat[swap], lon[swap])
+        if options.swap_latlon:
+            notes[swap] = "latitude and longitude were swapped, as you asked " + pair
+        else:
+            issue[swap] = "latitude and longitude look swapped " + pair
     if options.swap_latlon:
-        notes[swap] = "latitude and longitude were swapped, as you asked " + pair[swap]
         lat, lon = lat.where(~swap, lon), lon.where(~swap, lat)
     else:
-        issue[swap] = "latitude and longitude look swapped " + pair[swap]
         lat, lon = lat.where(~swap), lon.where(~swap)
-    checked = pd.Series(
-        [coordinate_issue(a, b) if not np.isnan(a) else None
-         for a, b in zip(lat.to_numpy(), lon.to_numpy(), strict=True)],
-        index=idx, dtype=object,
-    )
-    wrong = checked.notna()
-    issue[wrong & (issue == "")] = checked[wrong & (issue == "")]
+    fine = lat.between(-90, 90) & lon.between(-180, 180) & ~((lat == 0) & (lon == 0))
+    maybe = lat.notna() & ~fine  # coordinate_issue has the rule and the wording
+    wrong = pd.Series(False, index=idx)
+    if maybe.any():
+        checked = pd.Series([coordinate_issue(a, b) for a, b in
+                             zip(lat[maybe].to_numpy(), lon[maybe].to_numpy(), strict=True)],
+                            index=lat.index[maybe], dtype=object)
+        wrong[checked.index] = checked.notna()
+        first = checked.notna() & (issue[checked.index] == "")
+        issue[first.index[first]] = checked[first]
     lat, lon = lat.where(~wrong), lon.where(~wrong)
-    if "countries" in layers:
-        distance = distance_to_country(lat, lon, declared, layers["countries"])
+    if given is not None:
+        distance = given.copy()
+        moved = swap & lat.notna() if options.swap_latlon else swap & False
+        if moved.any():
+            distance[moved] = distance_to_country(lat[moved], lon[moved], declared[moved],
+                                                  countries)
+        distance[lat.isna()] = np.nan
         far = distance > FAR_OUTSIDE_DEG
         if far.any():
             km = (distance[far] * 111).round(-1).astype(int).astype(str)
             issue[far] = ("point is about " + km + " km outside its declared country "
-                          + declared[far].astype(str) + " " + pair[far])
+                          + declared[far].astype(str) + " " + _pair_text(lat0[far], lon0[far]))
             lat, lon = lat.where(~far), lon.where(~far)
     issue[(issue == "") & lat.isna()] = "no coordinates in source"
     return lat, lon, issue
 
 
-def _place_by_region(rows, nopoint, region_text, declared, options, index, issue) -> list[dict]:
-    """Rows without a point take their region's codes and label point; returns one report
-    entry per distinct region value (matched, confirmed, suggested or unknown)."""
-    todo = nopoint & (region_text != "")
-    if not todo.any():
-        return []
-    pairs = pd.DataFrame({"value": region_text[todo], "country": declared[todo].fillna("")})
-    counts = pairs.value_counts(sort=True)
-    resolutions: dict[tuple[str, str], Resolution] = {}
-    fuzzy_left = MAX_FUZZY_VALUES
-    for (value, country), _n in counts.items():
-        choice = options.region_choices.get(value)
+class _RegionPlacer:
+    """Rows without a point take the codes and label point of the region they name. Each
+    distinct (value, country) is resolved once per import, most frequent first (fuzzy
+    matching has a budget), however many blocks it appears in; rows are counted for the
+    report."""
+
+    def __init__(self, options: ImportOptions, index: RegionIndex):
+        self.options, self.index = options, index
+        self.resolved: dict[tuple[str, str], Resolution] = {}
+        self.rows: Counter = Counter()  # first seen first
+        self.fuzzy_left = MAX_FUZZY_VALUES
+        self._codes: dict[str, dict[str, str]] = {}
+
+    def _resolve(self, value: str, country: str) -> Resolution:
+        choice = self.options.region_choices.get(value)
         if choice is not None:
-            region = index.region(choice) if choice else None
-            resolutions[(value, country)] = Resolution(
-                value, region, "confirmed" if region else "refused")
-            continue
-        res = index.resolve(value, country or None, fuzzy=fuzzy_left > 0)
-        fuzzy_left -= res.region is None
-        if res.region is None and options.accept_region_suggestions and res.suggestions:
+            region = self.index.region(choice) if choice else None
+            return Resolution(value, region, "confirmed" if region else "refused")
+        res = self.index.resolve(value, country or None, fuzzy=self.fuzzy_left > 0)
+        self.fuzzy_left -= res.region is None
+        if res.region is None and self.options.accept_region_suggestions and res.suggestions:
             res = Resolution(value, res.suggestions[0], "suggestion accepted", res.suggestions)
-        resolutions[(value, country)] = res
-    report = [
-        {"value": value, "country": country or None, "rows": int(n), "how": res.how,
-         "region": res.region.ref if res.region else None,
-         "label": res.region.label() if res.region else None,
-         "suggestions": [{"region": s.ref, "label": s.label()} for s in res.suggestions]}
-        for (value, country), n in counts.items()
-        for res in [resolutions[(value, country)]]
-    ]
-    keys = pd.Series(list(zip(pairs["value"], pairs["country"], strict=True)), index=pairs.index)
-    found = keys.map(lambda k: resolutions[k].region)
-    for k, res in resolutions.items():
-        if res.region is None:
-            hint = (f"; suggestions: {', '.join(s.label() for s in res.suggestions[:3])}"
-                    if res.suggestions else "")
-            where = keys.index[(keys == k).to_numpy()] if len(resolutions) > 1 else keys.index
-            issue[where] = issue[where] + f"; region {res.value!r} not recognised{hint}"
-    for region in {r for r in found if r is not None}:
-        where = found.index[(found == region).to_numpy()]
-        for column, code in index.codes_for(region).items():
-            rows.loc[where, column] = code
-        rows.loc[where, "lat"], rows.loc[where, "lon"] = index.label_point(region)
-        rows.loc[where, "placement"] = "region_label_point"
-        rows.loc[where, "region_match"] = "region"
-        no_country = rows.loc[where, "country"].isna()
-        rows.loc[where[no_country.to_numpy()], "country"] = region.country
-        issue[where] = issue[where] + f"; placed at the label point of {region.label()} " \
-            "(approximate)"
-    return sorted(report, key=lambda r: (r["region"] is not None, -r["rows"]))
+        return res
+
+    def place(self, rows, nopoint, region_text, declared, issue) -> None:
+        todo = (nopoint & (region_text != "")).to_numpy(dtype=bool)
+        if not todo.any():
+            return
+        where = rows.index[todo]
+        pairs = (region_text[todo].astype(str) + "\x1f"
+                 + declared[todo].fillna("").astype(str))  # no control characters in values
+        codes, uniques = pd.factorize(pairs)
+        counts = np.bincount(codes, minlength=len(uniques))
+        keys = [tuple(u.rsplit("\x1f", 1)) for u in uniques]
+        for k in np.argsort(-counts, kind="stable"):
+            if keys[k] not in self.resolved:
+                self.resolved[keys[k]] = self._resolve(*keys[k])
+        for pair, n in zip(keys, counts, strict=True):
+            self.rows[pair] += int(n)
+        res = [self.resolved[k] for k in keys]
+        suffix = np.array([self._issue(r) for r in res], dtype=object)
+        issue[where] = issue[where].to_numpy(dtype=object) + suffix[codes]
+        found = np.array([r.region is not None for r in res])[codes]
+        if not found.any():
+            return
+        hit, hit_codes = where[found], codes[found]
+        regions = [r.region for r in res]
+        for column in {c for r in regions if r for c in self._codes_for(r)}:
+            values = np.array([self._codes_for(r).get(column) if r else None for r in regions],
+                              dtype=object)
+            rows.loc[hit, column] = values[hit_codes]
+        label = np.array([self.index.label_point(r) if r else (np.nan, np.nan)
+                          for r in regions], dtype="float64").reshape(-1, 2)
+        rows.loc[hit, "lat"] = label[hit_codes, 0]
+        rows.loc[hit, "lon"] = label[hit_codes, 1]
+        rows.loc[hit, "placement"] = "region_label_point"
+        rows.loc[hit, "region_match"] = "region"
+        country = np.array([r.country if r else None for r in regions], dtype=object)
+        no_country = rows.loc[hit, "country"].isna().to_numpy()
+        rows.loc[hit[no_country], "country"] = country[hit_codes[no_country]]
+
+    def _codes_for(self, region) -> dict[str, str]:
+        if region.ref not in self._codes:
+            self._codes[region.ref] = self.index.codes_for(region)
+        return self._codes[region.ref]
+
+    @staticmethod
+    def _issue(res: Resolution) -> str:
+        if res.region is not None:
+            return f"; placed at the label point of {res.region.label()} (approximate)"
+        hint = (f"; suggestions: {', '.join(s.label() for s in res.suggestions[:3])}"
+                if res.suggestions else "")
+        return f"; region {res.value!r} not recognised{hint}"
+
+    def report(self) -> list[dict]:
+        """One entry per distinct region value: unplaced first, then by rows."""
+        out = [
+            {"value": value, "country": country or None, "rows": n, "how": res.how,
+             "region": res.region.ref if res.region else None,
+             "label": res.region.label() if res.region else None,
+             "suggestions": [{"region": s.ref, "label": s.label()} for s in res.suggestions]}
+            for (value, country), n in self.rows.items()
+            for res in [self.resolved[(value, country)]]
+        ]
+        return sorted(out, key=lambda r: (r["region"] is not None, -r["rows"]))
 
 
 def _flags(rows: pd.DataFrame, issue: pd.Series, notes: pd.Series,
@@ -1032,27 +1281,6 @@ def _categories(cell: str, lookup: dict[str, tuple[str, ...]], ica_labels: dict[
     return found, missing
 
 
-def _themes(raw, mapping, rows, ica_labels):
-    """Themes per row from the theme columns, and how many rows carry each unmatched category."""
-    columns = mapping.get("themes") or []
-    unmapped: Counter = Counter()
-    if not columns or rows.empty:
-        return [[] for _ in range(len(rows))], unmapped
-    lookup = theme_lookup()
-    order = th.theme_ids()
-    combined = raw.cells.loc[rows.index, columns].astype(str).agg("\n".join, axis=1)
-    cache: dict[str, tuple[list[str], list[str]]] = {}
-    out = []
-    for cell in combined:
-        if cell not in cache:
-            found, missing = _categories(cell, lookup, ica_labels)
-            cache[cell] = ([t for t in order if t in found], missing)
-        themes, missing = cache[cell]
-        out.append(list(themes))
-        unmapped.update(missing)
-    return out, unmapped
-
-
 def split_categories(cell: str, separators: str = ";|\n,") -> list[str]:
     """'A; B | C' → ['A', 'B', 'C']; an ESSGlobal URI → its code (last path segment)."""
     out = []
@@ -1067,9 +1295,9 @@ def split_categories(cell: str, separators: str = ";|\n,") -> list[str]:
 
 def _haystack(rows: pd.DataFrame) -> pd.Series:
     """Folded name, description and raw categories: where keywords are looked for."""
-    out = fold_series(rows["name"].fillna("")) + " " + fold_series(rows["description"].fillna(""))
+    out = fold_strings(rows["name"]) + " " + fold_strings(rows["description"])
     if "source_categories" in rows:
-        out = out + " " + fold_series(rows["source_categories"].fillna(""))
+        out = out + " " + fold_strings(rows["source_categories"])
     return out
 
 
@@ -1077,23 +1305,28 @@ def _keyword_pattern(keyword: str) -> re.Pattern:
     return re.compile(rf"(?<!\w){re.escape(keyword)}")
 
 
-def _keyword_suggestions(rows: pd.DataFrame, themes: list[list[str]]) -> list[dict]:
-    """Keywords in the names, descriptions and categories of rows without a theme."""
+def _keyword_hits(hay: pd.Series, keyword: str) -> np.ndarray:
+    """Rows whose text has the keyword at the start of a word: Arrow finds the rows that
+    contain it at all, Python's regex (Unicode word boundaries) checks only those."""
+    maybe = np.flatnonzero(hay.str.contains(keyword, regex=False).to_numpy(dtype=bool))
+    pattern = _keyword_pattern(keyword)
+    out = np.zeros(len(hay), dtype=bool)
+    out[maybe] = [pattern.search(text) is not None for text in hay.iloc[maybe]]
+    return out
+
+
+def _keyword_counts(rows: pd.DataFrame, themes: np.ndarray) -> Counter:
+    """How many rows without a theme carry each keyword (in their name, description or
+    categories)."""
     without = np.array([not t for t in themes], dtype=bool)
     if not without.any():
-        return []
+        return Counter()
     hay = _haystack(rows[without])
-    labels = th.theme_labels()
-    out = []
-    for keyword, kw_themes in keyword_rules():
-        n = int(hay.str.contains(_keyword_pattern(keyword)).sum())
-        if n:
-            out.append({"keyword": keyword, "themes": list(kw_themes),
-                        "theme_labels": [labels[t] for t in kw_themes], "rows": n})
-    return sorted(out, key=lambda s: -s["rows"])
+    return Counter({keyword: n for keyword, _ in keyword_rules()
+                    if (n := int(_keyword_hits(hay, keyword).sum()))})
 
 
-def _apply_keywords(rows, themes, accepted: frozenset[str]) -> list[list[str]]:
+def _apply_keywords(rows, themes: np.ndarray, accepted: frozenset[str]) -> np.ndarray:
     """Themes of the accepted keywords, for rows that got none from their columns."""
     rules = [(k, t) for k, t in keyword_rules() if k in accepted]
     without = [i for i, t in enumerate(themes) if not t]
@@ -1103,112 +1336,12 @@ def _apply_keywords(rows, themes, accepted: frozenset[str]) -> list[list[str]]:
     order = th.theme_ids()
     found: dict[int, set[str]] = {i: set() for i in without}
     for keyword, kw_themes in rules:
-        for pos in np.flatnonzero(hay.str.contains(_keyword_pattern(keyword)).to_numpy()):
+        for pos in np.flatnonzero(_keyword_hits(hay, keyword)):
             found[without[pos]].update(kw_themes)
-    out = [list(t) for t in themes]
+    out = themes.copy()
     for i, ts in found.items():
         out[i] = [t for t in order if t in ts]
     return out
-
-
-def _close_pairs(lat: np.ndarray, lon: np.ndarray, metres: float) -> list[tuple[int, int]]:
-    """Index pairs (i < j) of points within `metres` of each other, in blocks of 1,000."""
-    out: list[tuple[int, int]] = []
-    rad_lat, rad_lon = np.radians(lat), np.radians(lon)
-    for start in range(0, len(lat), 1000):
-        a = slice(start, start + 1000)
-        dp = rad_lat[None, :] - rad_lat[a, None]
-        dl = rad_lon[None, :] - rad_lon[a, None]
-        h = (np.sin(dp / 2) ** 2
-             + np.cos(rad_lat[a, None]) * np.cos(rad_lat[None, :]) * np.sin(dl / 2) ** 2)
-        d = 2 * 6_371_000 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-        i, j = np.nonzero(d <= metres)
-        i = i + start
-        keep = i < j
-        out.extend(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
-    return out
-
-
-def _duplicates(rows: pd.DataFrame, has_id: pd.Series, merge: bool):
-    """Groups of rows with the same source id, or the same name within ~100 m; merged into
-    their first row when asked (the others become rejections saying where they went)."""
-    n = len(rows)
-    parent = np.arange(n)
-    why: dict[int, str] = {}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return int(i)
-
-    def union(i: int, j: int, reason: str) -> None:
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            low, high = min(ri, rj), max(ri, rj)
-            parent[high] = low
-            why.setdefault(low, why.get(high, reason))
-
-    positions = pd.Series(np.arange(n), index=rows.index)
-    ids = rows["source_id"].where(has_id.to_numpy())
-    repeated = ids.notna() & ids.duplicated(keep=False)
-    for _sid, pos in positions[repeated].groupby(ids[repeated]):
-        for j in pos.to_numpy()[1:]:
-            union(int(pos.iloc[0]), int(j), "same source id")
-    names = fold_series(rows["name"].fillna("")).to_numpy()
-    lat = rows["lat"].to_numpy(dtype="float64")
-    lon = rows["lon"].to_numpy(dtype="float64")
-    same_name = pd.Series(names).duplicated(keep=False).to_numpy() & ~np.isnan(lat)
-    placement = rows["placement"].to_numpy()
-    for _name, pos in pd.Series(np.flatnonzero(same_name)).groupby(names[same_name]):
-        pos = pos.to_numpy()
-        for a, b in _close_pairs(lat[pos], lon[pos], DUPLICATE_METRES):
-            i, j = int(pos[a]), int(pos[b])
-            approximate = placement[i] != "point" or placement[j] != "point"
-            union(i, j, "same name in the same region (no coordinates)" if approximate
-                  else "same name within 100 m")
-    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
-    line = rows["line"].to_numpy()
-    groups, merged, drop = [], [], []
-    sizes = np.bincount(roots, minlength=n) if n else np.array([], dtype=np.int64)
-    in_group = sizes[roots] > 1 if n else np.array([], dtype=bool)
-    for root, members in pd.Series(np.flatnonzero(in_group)).groupby(roots[in_group]):
-        members = members.to_numpy()
-        members = members[np.argsort(line[members], kind="stable")]
-        reason = why.get(int(root), "duplicate")
-        groups.append({"lines": [int(line[m]) for m in members], "reason": reason})
-        if merge:
-            _merge_into(rows, int(members[0]), members[1:])
-            for m in members[1:]:
-                drop.append(int(m))
-                merged.append({"line": int(line[m]),
-                               "reason": f"merged into line {int(line[members[0]])} ({reason})"})
-    groups.sort(key=lambda g: g["lines"][0])
-    if drop:
-        rows = rows.drop(index=rows.index[drop])
-    return rows, groups, merged
-
-
-MERGE_TEXT = ("description", "locality", "legal_form", "org_structure", "website", "country")
-
-
-def _merge_into(rows: pd.DataFrame, first: int, others: np.ndarray) -> None:
-    """Fill the first row's empty fields from its duplicates; themes are united; a point
-    beats an approximate placement."""
-    target = rows.index[first]
-    themes = set(rows.at[target, "themes"])
-    location = [c for c in rows.columns if c.startswith("code_")] + [
-        "lat", "lon", "placement", "region_match", "location_issue"]
-    for other in others:
-        src = rows.index[int(other)]
-        for column in MERGE_TEXT:
-            if pd.isna(rows.at[target, column]) and not pd.isna(rows.at[src, column]):
-                rows.at[target, column] = rows.at[src, column]
-        themes.update(rows.at[src, "themes"])
-        if rows.at[target, "placement"] != "point" and rows.at[src, "placement"] == "point":
-            for column in location:
-                rows.at[target, column] = rows.at[src, column]
-    rows.at[target, "themes"] = [t for t in th.theme_ids() if t in themes]
 
 
 def slug(text: str) -> str:
@@ -1229,17 +1362,24 @@ def load_all_layers(geo_dir: Path | None = None) -> dict:
     return {lid: load_layer(lid, geo_dir) for lid in LAYER_IDS}
 
 
-def import_path(path: Path, options: ImportOptions, *, sheet: str | None = None,
-                overrides: Mapping | None = None, layers: dict | None = None,
-                limits: Limits | None = None) -> ImportResult:
-    """Read a file, map its columns (suggestions, then `overrides`), validate and place it."""
-    raw = read_path(path, sheet, limits)
+def mapping_for(raw: RawTable, overrides: Mapping | None = None) -> Mapping:
+    """Suggested columns, then the user's `overrides` (a given lat/lon pair wins over a
+    suggested coordinates column)."""
     mapping = suggest_mapping(raw)
     mapping.update(overrides or {})
     if mapping.get("lat") and mapping.get("lon"):
         mapping["coordinates"] = mapping.get("coordinates") if overrides and \
             overrides.get("coordinates") else None
-    return run_import(raw, mapping, options, layers or load_all_layers())
+    return mapping
+
+
+def import_path(path: Path, options: ImportOptions, *, sheet: str | None = None,
+                overrides: Mapping | None = None, layers: dict | None = None,
+                limits: Limits | None = None) -> ImportResult:
+    """Read a file whole, map its columns (suggestions, then `overrides`), validate and place
+    it (atlas.import_stream does the same for a large CSV without holding it in memory)."""
+    raw = read_path(path, sheet, limits)
+    return run_import(raw, mapping_for(raw, overrides), options, layers or load_all_layers())
 
 
 def render_report(report: dict, limit: int = 20) -> str:

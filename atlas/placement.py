@@ -96,9 +96,28 @@ def parse_number(raw: str) -> float | None:
     return value if np.isfinite(value) else None
 
 
+# Plain decimals, which `parse_number` reads as `float` does: Arrow parses them all at once.
+_PLAIN = r"[+-]?[0-9]+(?:\.[0-9]+)?"
+
+
 def parse_numbers(values: pd.Series) -> pd.Series:
-    """`parse_number` over a text column (None stays NaN)."""
-    return values.map(lambda v: parse_number(v) if isinstance(v, str) else None).astype("float64")
+    """`parse_number` over a text column (None stays NaN). Plain decimals are parsed by
+    Arrow, the rest (decimal commas, hemispheres...) once per distinct value."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        return values.map(lambda v: parse_number(v) if isinstance(v, str) else None).astype(
+            "float64")
+    out = np.full(len(values), np.nan)
+    text = values.fillna("")
+    plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
+    if plain.any():
+        out[plain] = text[plain].astype("float64").to_numpy()
+    rest = ~plain & (text != "").to_numpy(dtype=bool)
+    if rest.any():
+        uniques, codes = np.unique(text[rest].to_numpy(dtype=object), return_inverse=True)
+        parsed = np.array([parse_number(u) for u in uniques], dtype="float64")
+        out[rest] = parsed[codes]
+    out[~np.isfinite(out)] = np.nan
+    return pd.Series(out, index=values.index)
 
 
 _PAIR = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
@@ -182,6 +201,7 @@ class RegionIndex:
 
     def __init__(self, layers: dict[str, gpd.GeoDataFrame]):
         self.layers = layers
+        self._spatial: dict | None = None
         self.tables = {lid: pd.DataFrame(g.drop(columns="geometry")).set_index("code", drop=False)
                        for lid, g in layers.items()}
         self.entries: dict[str, list[tuple[int, Region]]] = defaultdict(list)
@@ -199,6 +219,15 @@ class RegionIndex:
                     for k in variants(alt):
                         self._add(k, TIER_ALT, region)
         self._areas: dict[tuple[str, str], float] = {}
+
+    def spatial(self) -> dict:
+        """The layers' spatial indexes for point in polygon (`regions.piece_indexes`), built
+        at the first call and shared by every import that shares this index."""
+        if self._spatial is None:
+            from atlas.regions import piece_indexes
+
+            self._spatial = piece_indexes(self.layers)
+        return self._spatial
 
     def _add(self, k: str, tier: int, region: Region) -> None:
         if not k:

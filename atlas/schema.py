@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from atlas.layers import LAYERS
 
@@ -64,6 +65,12 @@ COLUMNS: tuple[Column, ...] = (
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.optional)
 TEXT_COLUMNS = tuple(c.name for c in COLUMNS if c.dtype == "str")
+
+
+def arrow_schema() -> pa.Schema:
+    """Every column as an Arrow type, for tables written in pieces (a block-wise import)."""
+    kinds = {"float": pa.float64(), "list[str]": pa.list_(pa.string())}
+    return pa.schema([(c.name, kinds.get(c.dtype, pa.string())) for c in COLUMNS])
 
 
 def optional_default(df: pd.DataFrame, name: str) -> pd.Series:

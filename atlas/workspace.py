@@ -24,7 +24,7 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,14 +142,56 @@ class Workspace:
              attribution: str = "", origin: str = "", report: dict | None = None) -> Dataset:
         """Save (or replace) a dataset atomically; the previous version stays current until the
         new one is complete on disk."""
+        self._check(dataset_id, title)
+        table = conform(rows)
+        final = self._version_file(dataset_id)
+        atomic_write(final, lambda tmp: table.to_parquet(tmp, index=False, compression="zstd"))
+        return self._commit(dataset_id, final, len(table), title=title, license=license,
+                            attribution=attribution, origin=origin, report=report)
+
+    @contextlib.contextmanager
+    def staging(self, dataset_id: str) -> Iterator[Path]:
+        """A temporary file in the datasets folder for rows written in pieces (a large
+        import); `save_file` makes it a version, else it is removed on leaving."""
+        self.check_id(dataset_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".tmp-{self._version_file(dataset_id).name}-",
+                                    dir=self.folder)
+        os.close(fd)
+        path = Path(name)
+        try:
+            yield path
+        finally:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def save_file(self, dataset_id: str, staged: Path, *, rows: int, title: str, license: str,
+                  attribution: str = "", origin: str = "", report: dict | None = None
+                  ) -> Dataset:
+        """Save a Parquet file written in `staging` (schema columns, `rows` rows) as the
+        dataset's new version, atomically, without reading it into memory."""
+        self._check(dataset_id, title)
+        final = self._version_file(dataset_id)
+        with open(staged, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(staged, final)
+        _fsync_dir(self.folder)
+        return self._commit(dataset_id, final, rows, title=title, license=license,
+                            attribution=attribution, origin=origin, report=report)
+
+    def _check(self, dataset_id: str, title: str) -> None:
         self.check_id(dataset_id)
         if not title.strip():
             raise WorkspaceError("give the dataset a name")
         self.folder.mkdir(parents=True, exist_ok=True)
-        table = conform(rows)
+
+    def _version_file(self, dataset_id: str) -> Path:
         version = f"{time.time_ns():016x}{secrets.token_hex(2)}"
-        final = self.folder / f"{dataset_id}-{version}.parquet"
-        atomic_write(final, lambda tmp: table.to_parquet(tmp, index=False, compression="zstd"))
+        return self.folder / f"{dataset_id}-{version}.parquet"
+
+    def _commit(self, dataset_id: str, final: Path, rows: int, *, title: str, license: str,
+                attribution: str, origin: str, report: dict | None) -> Dataset:
+        """Sidecar, then the pointer: from here on the new version is the current one."""
         digest = sha256_of(final)
         accounting = {k: report[k] for k in ("read", "accepted", "rejected", "placed",
                                              "duplicates") if k in report} if report else {}
@@ -160,7 +202,7 @@ class Workspace:
             origin=origin or "uploaded file",
             license=license.strip() or "not stated",
             attribution=attribution.strip() or title.strip(),
-            rows=len(table),
+            rows=rows,
             steps=["import: read, map columns, validate (atlas.importer)",
                    "place: coordinates, else the region named in the row (atlas.placement)",
                    "save: atomic write to the workspace (atlas.workspace)"],

@@ -1,8 +1,8 @@
 """`python -m benchmarks [--quick] [--json PATH]`: the atlas from 10 thousand to 3 million rows.
 
 For each size N, on synthetic initiatives (atlas.synth, labelled `synthetic`):
-1. import   a CSV of N rows: the streaming path vs pandas reading it whole (benchmarks.importing;
-            also the data page's importer, atlas.importer, up to IMPORTER_MAX rows);
+1. import   a CSV of N rows: `python -m atlas import` (streamed block by block) vs pandas
+            reading it whole (benchmarks.importing);
 2. server   table load, filter + aggregate latency over realistic filter changes, map server
             time and payload, vs the naive path (benchmarks.server, benchmarks.baseline);
 3. browser  page load → map drawn in headless Chromium, filter redraw, server memory, vs a naive
@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 FULL_SIZES = (10_000, 100_000, 1_000_000, 3_000_000)
 QUICK_SIZES = (12_000,)
-IMPORTER_MAX = 100_000  # atlas.importer holds every cell as Python text: minutes beyond this
 MAP_BASELINE_MAX = 100_000  # one folium Marker per point: ~80 s and 80 MB at 100k
 BROWSER_BASELINE_MAX = 100_000
 BASELINE_TIMEOUT_MS = 300_000  # the naive app may never draw: give up after 5 minutes
@@ -78,7 +77,7 @@ def log(message: str) -> None:
 
 
 def bench_import(n: int, folder: Path) -> tuple[list[dict], Path]:
-    """Synthesize a CSV, import it three ways; returns results and the app-ready data dir."""
+    """Synthesize a CSV, import it both ways; returns results and the app-ready data dir."""
     from benchmarks import importing
 
     csv = folder / "initiatives.csv"
@@ -86,23 +85,16 @@ def bench_import(n: int, folder: Path) -> tuple[list[dict], Path]:
     synth.write(synth.generate_table(n, with_codes=False), csv)
     data_dir = folder / "data"
     data_dir.mkdir()
-    log(f"n={n:,}: import, streaming")
-    ours = importing.run("stream", csv, data_dir / paths.INITIATIVES_FILE)
+    log(f"n={n:,}: import, python -m atlas import")
+    ours = importing.run("importer", csv, data_dir / paths.INITIATIVES_FILE)
     log(f"n={n:,}: import, pandas whole file (baseline)")
     naive = importing.run("naive", csv, folder / "naive.parquet")
-    out = [
-        row(n, "import_s", ours["seconds"], naive["seconds"], "s"),
-        row(n, "peak_rss_mb", ours["peak_rss_mb"], naive["peak_rss_mb"], "MB"),
-    ]
-    if n <= IMPORTER_MAX:
-        log(f"n={n:,}: import, atlas.importer (the data page)")
-        app = importing.run("importer", csv, folder / "importer.parquet", timeout=1200)
-        out += [row(n, "importer_s", app["seconds"], naive["seconds"], "s"),
-                row(n, "importer_peak_rss_mb", app["peak_rss_mb"], naive["peak_rss_mb"], "MB")]
     csv.unlink()
     (folder / "naive.parquet").unlink(missing_ok=True)
-    (folder / "importer.parquet").unlink(missing_ok=True)
-    return out, data_dir
+    return [
+        row(n, "import_s", ours["seconds"], naive["seconds"], "s"),
+        row(n, "peak_rss_mb", ours["peak_rss_mb"], naive["peak_rss_mb"], "MB"),
+    ], data_dir
 
 
 def bench_server(n: int, data_dir: Path, repeat: int) -> list[dict]:

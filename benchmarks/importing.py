@@ -1,22 +1,25 @@
-"""Importing a large CSV: a streaming path, the naive one, and the app's importer (issue 5).
+"""Importing a large CSV: the atlas's importer against pandas reading the whole file.
 
 Each runs in its own process (`python -m benchmarks.importing MODE CSV OUT`), which reports
 its own peak resident memory (getrusage), so one import's memory never mixes with another's.
 
-- `stream`: Arrow's CSV reader, 128 MB blocks; each block is validated, placed in every
-  regional layer (`atlas.build.place`, the shipped build's point-in-polygon join) and appended
-  to one GeoParquet-style file with `ParquetWriter`. Memory stays about one block's worth.
-- `naive`: `pandas.read_csv` of the whole file, then the same placing and writing at once.
-- `importer`: `atlas.importer.import_path` as the app's data page runs it (reads every cell
-  as text first; reported for the sizes where it finishes in reasonable time).
+- `importer`: `python -m atlas import CSV` exactly as a user runs it (atlas.import_stream:
+  blocks of text parsed by Arrow, every rule of the data page's importer per block, rows
+  appended to Parquet in the workspace); the saved dataset is then moved to OUT.
+- `naive`: `pandas.read_csv` of the whole file, then placing (`atlas.build.place`, the
+  shipped build's point-in-polygon join) and writing at once: the baseline. It checks less
+  than the importer does (names and coordinate ranges only).
 """
 
 from __future__ import annotations
 
-import csv as std_csv
+import contextlib
+import io
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,23 +27,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from atlas.build import place
 from atlas.layers import LAYER_IDS
 from atlas.regions import load_layer
-from atlas.schema import COLUMNS
+from atlas.schema import arrow_schema
 
-BLOCK_BYTES = 128 << 20
 TEXT = pa.string()
 THEMES = pa.list_(pa.string())
-
-
-def arrow_schema() -> pa.Schema:
-    """The initiatives table's columns as Arrow types (what load_initiatives reads)."""
-    kinds = {"float": pa.float64(), "list[str]": THEMES}
-    return pa.schema([(c.name, kinds.get(c.dtype, TEXT)) for c in COLUMNS])
 
 
 def _themes(raw: pa.Array) -> pa.Array:
@@ -76,31 +71,6 @@ def _table(rows: pd.DataFrame, themes: pa.Array, schema: pa.Schema) -> pa.Table:
     return pa.table(out, schema=schema)
 
 
-def stream_import(csv: Path, out: Path, block_bytes: int = BLOCK_BYTES) -> int:
-    """The streaming import; returns the rows written."""
-    layers = {lid: load_layer(lid) for lid in LAYER_IDS}
-    schema = arrow_schema()
-    with open(csv, newline="", encoding="utf-8") as fh:
-        names = next(std_csv.reader(fh))
-    types = {n: pa.float64() if n in ("lat", "lon") else TEXT for n in names}
-    reader = pacsv.open_csv(
-        csv,
-        read_options=pacsv.ReadOptions(block_size=block_bytes),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
-    )
-    written = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in reader:
-            chunk = pa.Table.from_batches([batch])
-            rows = chunk.drop_columns(["themes"]).to_pandas()
-            rows["_row"] = np.arange(len(rows))
-            placed = _placed(rows, layers)
-            themes = _themes(chunk["themes"].combine_chunks()).take(placed["_row"].to_numpy())
-            writer.write_table(_table(placed.reset_index(drop=True), themes, schema))
-            written += len(placed)
-    return written
-
-
 def naive_import(csv: Path, out: Path) -> int:
     """Everything in memory at once: the baseline."""
     layers = {lid: load_layer(lid) for lid in LAYER_IDS}
@@ -116,19 +86,23 @@ def naive_import(csv: Path, out: Path) -> int:
 
 
 def app_importer(csv: Path, out: Path) -> int:
-    """The data page's importer (atlas.importer), limits lifted for the benchmark."""
-    from atlas import importer
+    """`python -m atlas import CSV` into a scratch workspace; its dataset file moves to `out`."""
+    from atlas import synth
+    from atlas.__main__ import main as atlas
+    from atlas.workspace import Workspace
 
-    result = importer.import_path(
-        csv,
-        importer.ImportOptions(dataset_id="synthetic", title="Synthetic", license="synthetic"),
-        limits=importer.Limits(max_bytes=1 << 40, max_rows=1 << 40),
-    )
-    result.rows.to_parquet(out, index=False)
-    return result.accepted
+    with tempfile.TemporaryDirectory(dir=out.parent) as ws:
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = atlas(["import", str(csv), "--workspace", ws, "--id", synth.SOURCE,
+                          "--name", "Synthetic", "--license", synth.LICENSE])
+        saved = Workspace(Path(ws)).get(synth.SOURCE)
+        if code or saved is None:
+            raise RuntimeError(f"python -m atlas import failed (exit code {code})")
+        os.replace(saved.file, out)
+        return saved.rows
 
 
-MODES = {"stream": stream_import, "naive": naive_import, "importer": app_importer}
+MODES = {"importer": app_importer, "naive": naive_import}
 
 
 def run(mode: str, csv: Path, out: Path, timeout: float | None = None) -> dict:

@@ -56,3 +56,19 @@ def nuts2_regions() -> pd.DataFrame:
             "population_year": [2025, None, 2019],
         }
     )
+
+
+@pytest.fixture(scope="session")
+def layers() -> dict:
+    """Every regional layer, loaded once for all the import tests."""
+    from atlas.importer import load_all_layers
+
+    return load_all_layers()
+
+
+@pytest.fixture(scope="session")
+def index(layers):
+    """Region names and codes of `layers`, with their spatial indexes (built once)."""
+    from atlas.placement import RegionIndex
+
+    return RegionIndex(layers)

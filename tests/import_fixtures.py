@@ -6,8 +6,11 @@ exercise formats, encodings and placement rules.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+
+from hypothesis import strategies as st
 
 from atlas.exports import xlsx_bytes
 
@@ -88,3 +91,80 @@ def hostile_csv() -> bytes:
     quoted = [f'"{c.replace(chr(34), chr(34) * 2)}"' for c in (FORMULA, HOSTILE)]
     buf.write(f"{quoted[0]},,,,,,,,{quoted[1]}\n")
     return buf.getvalue().encode("utf-8")
+
+
+def csv_line(cells: list[str], delimiter: str = ",", newline: str = "\n") -> str:
+    """One CSV record, quoted where needed (fields may hold delimiters and line breaks)."""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator=newline).writerow(cells)
+    return buf.getvalue()
+
+
+def csv_text(header: list[str], rows: list[list[str]], delimiter: str = ",",
+             newline: str = "\n") -> str:
+    return "".join(csv_line(r, delimiter, newline) for r in [header, *rows])
+
+
+MESSY_HEADER = ["id", "name", "lat", "lon", "region", "country", "category", "website"]
+
+
+def messy_register(n: int = 400, seed: int = 5) -> str:
+    """A synthetic register with everything a block boundary could break: duplicates far
+    apart (same id, or same name a few metres away), rows placed by region name only,
+    swapped or unusable coordinates, rows without a name, blank lines, ragged rows, a
+    field with line breaks and a literal quote. Names say "synthetic"."""
+    import random
+
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(n):
+        lat, lon = 44.0 + rnd.random(), 11.0 + rnd.random()
+        row = [f"S{i}", f"Synthetic coop {i}", f"{lat:.5f}", f"{lon:.5f}", "", "IT",
+               rnd.choice(["Housing", "Energy; Food", "Mystery", "", "repair café"]),
+               rnd.choice(["", "coop.example", "javascript:alert(1)"])]
+        kind = i % 23
+        if kind == 3:
+            row[2:4] = ["", ""]
+            row[4] = rnd.choice(["Emilia-Romagna", "Sicilia", "ITH55", "Atlantide"])
+        elif kind == 5:
+            row[2:4] = row[3], row[2]  # swapped: far outside Italy
+        elif kind == 7:
+            row[1] = ""
+        elif kind == 11:
+            row[1] = "Synthetic bakery\n(two lines, \"quoted\")"
+        rows.append(row)
+    # Far down the file: the same id as row 1, and row 2's name a few metres from it.
+    rows[n - 5] = ["S1", "Synthetic coop again", "45.1", "11.1", "", "IT", "Food", "b.example"]
+    rows[n - 9] = ["S-near", rows[2][1], rows[2][2], rows[2][3][:-1] + "9", "", "IT", "", ""]
+    records = [csv_line(r) for r in [MESSY_HEADER, *rows]]
+    records.insert(n // 2, "\n")  # a blank line
+    records.insert(n // 3, "ragged,row,with,too,many,fields,for,the,header,x\n")
+    records.insert(n // 4, "short row only\n")  # padded, then rejected: no name
+    records.insert(n // 5 * 4, 'S999,Synthetic 12" oven,44.5,11.3,,IT,Food,\n')  # a literal "
+    return "".join(records)
+
+
+def clean_register(n: int = 400) -> str:
+    """One record per line, nothing unusual: what Arrow parses in blocks."""
+    rows = [[f"S{i}", f"Synthetic coop {i}", f"{44 + i / n:.5f}", f"{11 + i / n:.5f}", "", "IT",
+             "Housing" if i % 2 else "Energy, food", ""] for i in range(n)]
+    rows[n - 3][0] = "S2"  # a duplicate in another block
+    return csv_text(MESSY_HEADER, rows)
+
+
+# Hypothesis: cells with every character that matters to a CSV reader.
+CELL = st.text(alphabet=st.sampled_from(list('ab ,;|\t"\n\r=<>é€0123456789.-')), max_size=12)
+
+
+@st.composite
+def csv_like(draw) -> bytes:
+    """Delimited text with quotes, line breaks, numbers and accents, in some encoding."""
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    width = draw(st.integers(1, 5))
+    header = draw(st.lists(st.sampled_from(["name", "lat", "lon", "region", "theme", "id", "x",
+                                            "name", ""]), min_size=width, max_size=width))
+    rows = draw(st.lists(st.lists(CELL, min_size=0, max_size=width + 1), max_size=30))
+    lines = [delimiter.join(header)] + [delimiter.join(r) for r in rows]
+    text = draw(st.sampled_from(["\n", "\r\n"])).join(lines)
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    return text.encode(encoding, errors="replace")

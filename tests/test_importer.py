@@ -15,21 +15,11 @@ import pytest
 from atlas import importer
 from atlas.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
 from atlas.paths import DATA_DIR, SHARED_SOURCES
-from atlas.placement import RegionIndex, parse_number, parse_pair
+from atlas.placement import parse_number, parse_pair
 from atlas.schema import COLUMN_NAMES
 from tests import import_fixtures as fx
 
 COOPS = SHARED_SOURCES / "coops-uk-open-data-essglobal" / "standard.Q2-2023.postcodes.csv"
-
-
-@pytest.fixture(scope="module")
-def layers():
-    return importer.load_all_layers()
-
-
-@pytest.fixture(scope="module")
-def index(layers):
-    return RegionIndex(layers)
 
 
 def run(data: bytes, layers, index, name: str = "f.csv", **options) -> importer.ImportResult:

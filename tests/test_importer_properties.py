@@ -3,27 +3,16 @@ accounted for (accepted + rejected == read). Never another exception."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlas import importer
 from atlas.importer import ImportFailure, ImportOptions, read_bytes, run_import
-from atlas.placement import RegionIndex
+from tests import import_fixtures as fx
 
 SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def layers():
-    return importer.load_all_layers()
-
-
-@pytest.fixture(scope="module")
-def index(layers):
-    return RegionIndex(layers)
 
 
 def check(data: bytes, layers, index) -> None:
@@ -55,32 +44,15 @@ def test_random_bytes_never_crash_the_parser(layers, index, data):
     check(data, layers, index)
 
 
-CELL = st.text(alphabet=st.sampled_from(list('ab ,;|\t"\n\r=<>é€0123456789.-')), max_size=12)
-
-
-@st.composite
-def csv_like(draw) -> bytes:
-    """Delimited text with quotes, line breaks, numbers and accents, in some encoding."""
-    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
-    width = draw(st.integers(1, 5))
-    header = draw(st.lists(st.sampled_from(["name", "lat", "lon", "region", "theme", "id", "x",
-                                            "name", ""]), min_size=width, max_size=width))
-    rows = draw(st.lists(st.lists(CELL, min_size=0, max_size=width + 1), max_size=30))
-    lines = [delimiter.join(header)] + [delimiter.join(r) for r in rows]
-    text = draw(st.sampled_from(["\n", "\r\n"])).join(lines)
-    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
-    return text.encode(encoding, errors="replace")
-
-
 @SETTINGS
-@given(csv_like())
+@given(fx.csv_like())
 def test_random_csv_text_keeps_the_row_accounting(layers, index, data):
     check(data, layers, index)
 
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.floats(-100, 100), st.floats(-200, 200), CELL), max_size=20))
+@given(st.lists(st.tuples(st.floats(-100, 100), st.floats(-200, 200), fx.CELL), max_size=20))
 def test_random_coordinates_are_placed_or_flagged(layers, index, points):
     body = "\n".join(f"coop {i},{lat},{lon},{region.replace(',', ' ').replace(chr(34), '')}"
                      for i, (lat, lon, region) in enumerate(points))
