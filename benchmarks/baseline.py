@@ -4,7 +4,8 @@
   as `load_initiatives` did before issue 7;
 - filtering: the whole filtered table copied for counts (the pre-issue-7 `region_table`) and
   for the points layer (`filters.apply`), free text searched by pandas' object strings;
-- the map: one `folium.Marker` (with its popup) per initiative in a `MarkerCluster`, and the
+- the map: a plain `folium.Map` (folium's default assets) with the country outlines as
+  GeoJSON, one `folium.Marker` (with its popup) per initiative in a `MarkerCluster`, and the
   whole regional layer as GeoJSON with all its properties (no reduction to what is drawn).
 """
 
@@ -68,6 +69,19 @@ def filter_change(df: pd.DataFrame, regions: pd.DataFrame, layer_id: str, f: Fil
     int(mask(df, f).sum())
     region_table(df, regions, layer_id, f, theme)
     apply(df, f)
+
+
+def base_map(countries) -> folium.Map:
+    """The background as plain folium draws it: full-detail outlines, default assets (its
+    Popup needs jQuery), everything serialised on every run."""
+    m = folium.Map(location=[52.0, 10.0], zoom_start=4, tiles=None, maxZoom=18)
+    folium.GeoJson(
+        countries[["code", "name", "geometry"]].to_json(),
+        style_function=lambda _f: {"color": "#8c8c8c", "weight": 0.6, "fillColor": "#f4f4f1",
+                                   "fillOpacity": 1.0},
+        interactive=False,
+    ).add_to(m)
+    return m
 
 
 def map_groups(

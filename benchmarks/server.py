@@ -101,12 +101,11 @@ def install_recorder() -> Recorder:
     return recorder
 
 
-def render(groups, outlines) -> None:
+def render(m, groups) -> None:
     from streamlit_folium import st_folium
 
-    m = offline.localise(base_map("outline", outlines, ATTRIBUTIONS))
-    st_folium(m, key="bench", feature_group_to_add=groups, returned_objects=["last_active_drawing"],
-              use_container_width=True, height=620)
+    st_folium(offline.localise(m), key="bench", feature_group_to_add=groups,
+              returned_objects=["last_active_drawing"], use_container_width=True, height=620)
 
 
 def our_map(df, regions, shapes, outlines, popups) -> None:
@@ -114,7 +113,7 @@ def our_map(df, regions, shapes, outlines, popups) -> None:
     choropleth, _ = choropleth_group(shapes, table.set_index("code"), "initiatives",
                                      title="Initiatives", unit="initiatives", scheme="quantiles")
     points = points_layer(df, mask(df, Filters()), (lambda: popups) if popups is not None else None)
-    render([choropleth, points], outlines)
+    render(base_map("outline", outlines, ATTRIBUTIONS), [choropleth, points])
 
 
 def measure(
@@ -127,7 +126,8 @@ def measure(
               for lid in {c[0] for c in FILTER_CHANGES} | {MAP_LAYER}}
     layer = load_layer(MAP_LAYER)
     shapes = map_shapes(layer)  # the app caches both per layer
-    outlines = map_shapes(background_outlines(load_layer("countries")))
+    countries = load_layer("countries")
+    outlines = map_shapes(background_outlines(countries))
     recorder = install_recorder()
 
     start = time.perf_counter()
@@ -165,8 +165,8 @@ def measure(
     if with_baseline and map_baseline:
         t = time.perf_counter()
         table = baseline.region_table(naive, tables[MAP_LAYER], MAP_LAYER, Filters(), None)
-        render(baseline.map_groups(naive, layer, table, theme_labels(), source_titles()),
-               outlines)
+        render(baseline.base_map(countries),
+               baseline.map_groups(naive, layer, table, theme_labels(), source_titles()))
         base["map"] = time.perf_counter() - t
         base["payload"] = recorder.payload_bytes()
 

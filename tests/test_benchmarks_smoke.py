@@ -35,3 +35,7 @@ def test_quick_benchmark_writes_every_metric(tmp_path):
         if r["metric"] != "browser_redraw_s":
             assert isinstance(r["ours"], (int, float)) and r["ours"] > 0
     assert "filter_p50_ms" in done.stdout and "baseline/ours" in done.stdout
+    # The baselines ran too: a naive app that no longer draws would make every ratio vanish.
+    for metric in ("browser_draw_s", "map_server_s", "payload_bytes", "import_s"):
+        row = next(r for r in results if r["metric"] == metric)
+        assert isinstance(row["baseline"], (int, float)), f"no baseline for {metric}"

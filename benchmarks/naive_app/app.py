@@ -14,7 +14,6 @@ from streamlit_folium import st_folium
 
 from atlas import offline, paths
 from atlas.filters import Filters
-from atlas.mapview import base_map, map_shapes
 from atlas.regions import load_layer
 from atlas.sources import short_titles as source_titles
 from atlas.themes import theme_labels
@@ -29,12 +28,13 @@ def table() -> pd.DataFrame:
 
 
 df = table()
+sources = ", ".join(sorted(df["source"].astype(str).unique()))
+st.caption(f"Benchmark baseline (naive map). Data source: {sources}.")  # 'synthetic' when it is
 layer = load_layer("nuts3")
 regions = baseline.region_table(df, pd.DataFrame(layer.drop(columns="geometry")), "nuts3",
                                 Filters(), None)
 groups = baseline.map_groups(df, layer, regions, theme_labels(), source_titles())
 offline.patch_streamlit_folium()
-m = offline.localise(base_map("outline", map_shapes(load_layer("countries")),
-                              ["Synthetic data (benchmark baseline)"]))
+m = offline.localise(baseline.base_map(load_layer("countries")))
 st_folium(m, key="naive", feature_group_to_add=groups, returned_objects=[],
           use_container_width=True, height=620)
