@@ -279,11 +279,39 @@ def italian_region_names(sources: Path) -> dict[str, list[str]]:
     return names
 
 
-def build_nuts(sources: Path, nuts: gpd.GeoDataFrame, level: int) -> gpd.GeoDataFrame:
-    """One NUTS level; the parent is the code one character shorter (the ISO2 for NUTS 1)."""
+def italian_iso_regions(admin1: gpd.GeoDataFrame, nuts2: gpd.GeoDataFrame) -> dict[str, list[str]]:
+    """NUTS 2 code -> ISO 3166-2 region codes ("ITH5" -> ["IT-45"]), so registers that name
+    Italian regions by ISO code are placed. Natural Earth's Italian admin-1 units are the
+    provinces, each with its region's ISO code in `region_cod`; a code goes to every NUTS 2
+    region that holds one of its provinces' representative points (IT-32, Trentino-Alto
+    Adige, to both ITH1 and ITH2)."""
+    provinces = admin1[(admin1["iso_a2"] == "IT") & admin1["region_cod"].fillna("").str
+                       .fullmatch(r"IT-\d\d")]
+    if provinces.empty:
+        return {}
+    points = gpd.GeoDataFrame({"iso": provinces["region_cod"].to_numpy()},
+                              geometry=provinces.geometry.representative_point().to_numpy(),
+                              crs=nuts2.crs)
+    regions = gpd.GeoDataFrame({"code": nuts2["NUTS_ID"].to_numpy()},
+                               geometry=nuts2.geometry.to_numpy(), crs=nuts2.crs)
+    pairs = gpd.sjoin(points, regions[nuts2["NUTS_ID"].str.startswith("IT").to_numpy()],
+                      predicate="within")
+    codes: dict[str, list[str]] = {}
+    for code, iso in sorted(set(zip(pairs["code"], pairs["iso"], strict=True))):
+        codes.setdefault(code, []).append(iso)
+    return codes
+
+
+def build_nuts(sources: Path, nuts: gpd.GeoDataFrame, level: int,
+               admin1: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """One NUTS level; the parent is the code one character shorter (the ISO2 for NUTS 1).
+    NUTS 2 gets Italian region names and ISO 3166-2 codes (from `admin1`) as alt_names."""
     rows = nuts[nuts["LEVL_CODE"] == level].reset_index(drop=True)
     iso2 = nuts_iso2(rows)
     extra = italian_region_names(sources) if level == 2 else {}
+    if level == 2 and admin1 is not None:
+        for code, isos in italian_iso_regions(admin1, rows).items():
+            extra.setdefault(code, []).extend(isos)
     frame = pd.DataFrame({
         "code": rows["NUTS_ID"],
         "name": rows["NAME_LATN"],
@@ -412,6 +440,9 @@ def layer_steps(layer_id: str) -> list[str]:
         steps = list(NUTS_STEPS)
         if layer_id == "nuts2":
             steps.insert(3, "alt_names += openpolis/ISTAT Italian region names")
+            steps.insert(4, "alt_names += ISO 3166-2 region codes (IT-45): Natural Earth "
+                            "province region_cod, by the NUTS 2 region holding each "
+                            "province's representative point")
         return steps
     if layer_id == "countries":
         return [
@@ -462,7 +493,10 @@ LAYER_SOURCES = {
         for level in (1, 2, 3)
     },
 }
-LAYER_SOURCES["nuts2"].append(used_for(SOURCE_OPENPOLIS, "alt_names of Italian regions"))
+LAYER_SOURCES["nuts2"] += [
+    used_for(SOURCE_OPENPOLIS, "alt_names of Italian regions"),
+    used_for(SOURCE_NE_ADMIN1, "alt_names: ISO 3166-2 codes of Italian regions (region_cod)"),
+]
 
 
 def write_layer(gdf: gpd.GeoDataFrame, layer_id: str, out_dir: Path) -> int:
@@ -482,7 +516,7 @@ def build_layers(sources: Path, out_dir: Path) -> dict[str, gpd.GeoDataFrame]:
     admin1_raw = read_geojson(sources / NE_ADMIN1_FILE)
     layers: dict[str, gpd.GeoDataFrame] = {"countries": build_countries(sources, nuts)}
     for level in (1, 2, 3):
-        layers[f"nuts{level}"] = build_nuts(sources, nuts, level)
+        layers[f"nuts{level}"] = build_nuts(sources, nuts, level, admin1_raw)
     layers["uk_regions"] = build_uk_regions(sources, admin1_raw)
     layers["admin1"] = build_admin1(admin1_raw, layers["countries"])
     for layer_id in LAYER_IDS:

@@ -226,6 +226,19 @@ def test_region_codes_nuts_and_iso_3166_2(layers, index):
     assert rows["D"]["code_nuts1"] == "DE2" and rows["D"]["code_nuts2"] is None
 
 
+def test_italian_regions_by_iso_3166_2_code(layers, index):
+    """IT-45 is Emilia-Romagna (a NUTS 2 region, not a Natural Earth unit); IT-32, Trentino-Alto
+    Adige, spans two NUTS 2 regions, so it is offered as a choice, never guessed."""
+    result = run(b"name,region\nA,IT-45\nB,it-82\nC,IT-32\n", layers, index)
+    rows = by_name(result)
+    assert rows["A"]["code_nuts2"] == "ITH5" and rows["A"]["country"] == "IT"
+    assert rows["B"]["code_nuts2"] == "ITG1"
+    assert rows["C"]["placement"] == "none"
+    trentino = next(r for r in result.regions if r["value"] == "IT-32")
+    assert trentino["how"] == "ambiguous"
+    assert {s["region"] for s in trentino["suggestions"]} == {"nuts2:ITH1", "nuts2:ITH2"}
+
+
 def test_coordinate_problems_are_flagged_not_guessed(layers, index):
     data = (b"name,lat,lon,country,region\n"
             b"Swapped,11.34,44.49,IT,\n"           # Bologna the wrong way round

@@ -101,6 +101,13 @@ def test_names(layers):
     nuts2 = layers["nuts2"].set_index("code")
     assert nuts2.loc["ITH5", "name"] == "Emilia-Romagna"
     assert "Valle d'Aosta" in nuts2.loc["ITC2", "alt_names"].split("|")
+    # every Italian NUTS 2 region carries its ISO 3166-2 code; Trentino-Alto Adige's is shared
+    iso = {code: [a for a in alts.split("|") if a.startswith("IT-")]
+           for code, alts in nuts2.loc[nuts2["country"] == "IT", "alt_names"].items()}
+    assert len(iso) == 21 and all(len(v) == 1 for v in iso.values())
+    assert iso["ITH5"] == ["IT-45"] and iso["ITC2"] == ["IT-23"] and iso["ITG1"] == ["IT-82"]
+    assert iso["ITH1"] == iso["ITH2"] == ["IT-32"]
+    assert len({v[0] for v in iso.values()}) == 20
     nuts1 = layers["nuts1"].set_index("code")
     assert nuts1.loc["EL3", "name_local"] == "Αττική"  # trailing blank stripped
     admin1 = layers["admin1"].set_index("code")
