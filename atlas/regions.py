@@ -289,13 +289,13 @@ def italian_iso_regions(admin1: gpd.GeoDataFrame, nuts2: gpd.GeoDataFrame) -> di
                        .fullmatch(r"IT-\d\d")]
     if provinces.empty:
         return {}
+    italy = nuts2[nuts2["NUTS_ID"].str.startswith("IT")]
     points = gpd.GeoDataFrame({"iso": provinces["region_cod"].to_numpy()},
                               geometry=provinces.geometry.representative_point().to_numpy(),
                               crs=nuts2.crs)
-    regions = gpd.GeoDataFrame({"code": nuts2["NUTS_ID"].to_numpy()},
-                               geometry=nuts2.geometry.to_numpy(), crs=nuts2.crs)
-    pairs = gpd.sjoin(points, regions[nuts2["NUTS_ID"].str.startswith("IT").to_numpy()],
-                      predicate="within")
+    regions = gpd.GeoDataFrame({"code": italy["NUTS_ID"].to_numpy()},
+                               geometry=italy.geometry.to_numpy(), crs=nuts2.crs)
+    pairs = gpd.sjoin(points, regions, predicate="within")
     codes: dict[str, list[str]] = {}
     for code, iso in sorted(set(zip(pairs["code"], pairs["iso"], strict=True))):
         codes.setdefault(code, []).append(iso)
