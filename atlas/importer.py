@@ -20,7 +20,6 @@ import codecs
 import csv
 import io
 import json
-import os
 import re
 import unicodedata
 from collections import Counter
@@ -36,6 +35,8 @@ from atlas import paths
 from atlas import themes as th
 from atlas.build import place
 from atlas.duplicates import HashIndex, Links, merge, text_hashes
+from atlas.ingest.errors import ImportFailure
+from atlas.ingest.limits import ENV_MAX_MB, ENV_MAX_ROWS, Limits
 from atlas.layers import LAYERS
 from atlas.placement import (
     FAR_OUTSIDE_DEG,
@@ -53,52 +54,12 @@ from atlas.schema import conform
 from atlas.sources import clean_url, coordinate_issue, normalise_country, skos_labels
 from atlas.text import fold, fold_strings
 
-ENV_MAX_MB = "ATLAS_MAX_UPLOAD_MB"
-ENV_MAX_ROWS = "ATLAS_MAX_ROWS"
-DEFAULT_MAX_MB = 200
-DEFAULT_MAX_ROWS = 1_000_000
 MAX_CELL_CHARS = 10_000  # longer text is cut (with a warning): popups and exports stay usable
 FORMATS = ("csv", "xlsx", "geojson")
 NO_ROWS = "The file has a header but no data rows."
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 PLACEMENTS = ("point", "region_label_point", "none")
-
-
-class ImportFailure(ValueError):
-    """The file could not be read at all; the message is one line a user can act on."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Upload size and row limits, from ATLAS_MAX_UPLOAD_MB and ATLAS_MAX_ROWS."""
-
-    max_bytes: int = DEFAULT_MAX_MB * 1_000_000
-    max_rows: int = DEFAULT_MAX_ROWS
-
-    @classmethod
-    def from_env(cls) -> Limits:
-        def number(name: str, default: float) -> float:
-            try:
-                value = float(os.environ.get(name, default))
-            except ValueError:
-                return default
-            return value if value > 0 else default
-
-        return cls(int(number(ENV_MAX_MB, DEFAULT_MAX_MB) * 1_000_000),
-                   int(number(ENV_MAX_ROWS, DEFAULT_MAX_ROWS)))
-
-    @classmethod
-    def unlimited(cls) -> Limits:
-        """No size or row cap: for the command line, which streams CSV block by block."""
-        return cls(1 << 62, 1 << 62)
-
-    @property
-    def max_mb(self) -> float:
-        return self.max_bytes / 1_000_000
-
-    def describe(self) -> str:
-        return f"{self.max_mb:,.0f} MB and {self.max_rows:,} rows per file"
 
 
 # ---------------------------------------------------------------- reading
@@ -311,8 +272,7 @@ def csv_records(lines, delimiter: str, first_line: int = 1):
 
 
 def too_many_rows(limits: Limits) -> ImportFailure:
-    return ImportFailure(f"the file has more than {limits.max_rows:,} rows (the limit; "
-                         f"set {ENV_MAX_ROWS} to change it)")
+    return ImportFailure(limits.too_many_rows())
 
 
 def read_csv_text(text: str, limits: Limits, delimiter: str | None = None) -> RawTable:

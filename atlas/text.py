@@ -1,4 +1,5 @@
-"""Text normalisation for search and matching: accent-, case- and spacing-insensitive."""
+"""Text normalisation for search and matching (accent-, case- and spacing-insensitive), and
+untrusted text made safe to show: inert in Markdown, clipped when echoed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _SPACES = re.compile(r"\s+")
+# Every ASCII punctuation character: CommonMark lets each be backslash-escaped, and escaping
+# all of them leaves no link, image, emphasis, autolink (`www.`, `a@b.c`, `http:`), Streamlit
+# directive (`:red[…]`, `:material/x:`), emoji short code or LaTeX (`$`) in the text.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+ECHO_CHARS = 40  # how much of an unknown value from a URL or file a notice repeats
+
+
+def clip(text: object, limit: int = ECHO_CHARS) -> str:
+    """`text` on one line, cut to `limit` characters with an ellipsis: what a notice echoes."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def inert_markdown(text: object, limit: int | None = None) -> str:
+    """Text from data, a file, a user or a URL, for Streamlit's Markdown elements (markdown,
+    caption, headers, alerts): shown exactly as written, on one line, never as markup.
+    With `limit`, clipped first (`clip`). None and NaN are ""."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    flat = clip(text, limit) if limit else " ".join(str(text).split())
+    return _PUNCTUATION.sub(r"\\\1", flat)
 
 
 def fold(text: object) -> str:

@@ -3,7 +3,6 @@ offline locator map, region and country names, and markdown-safe text from data.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import folium
@@ -15,6 +14,7 @@ from atlas import offline
 from atlas.layers import LAYER_IDS, LAYERS
 from atlas.mapview import base_map, points_group
 from atlas.search import RegionIndex
+from atlas.text import inert_markdown as md
 from ui import data
 
 ATTRIBUTIONS = [  # short: a small map has little room; the footer gives the full credits
@@ -24,17 +24,6 @@ ATTRIBUTIONS = [  # short: a small map has little room; the footer gives the ful
     "SUSY/TransforMap, Co-operatives UK (ODC-By 1.0)",
 ]
 SMALL_PRINT = "<style>.leaflet-control-attribution{font-size:10px;line-height:1.3}</style>"
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$:])")
-_MD_LEADING = re.compile(r"^([-+=]|\d+[.)])")
-
-
-def md(text: object) -> str:
-    """Text from data made inert for st.markdown: no links, emphasis, colours or LaTeX, and on
-    one line (names and descriptions are never markup)."""
-    if text is None or (isinstance(text, float) and text != text):
-        return ""
-    flat = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-    return _MD_LEADING.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], flat)
 
 
 @st.cache_resource(show_spinner=False)
