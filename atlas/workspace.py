@@ -10,14 +10,13 @@ A save writes a new version's Parquet (to a temporary file in the same folder, f
 renamed) and sidecar under names nobody reads yet, and only then replaces the `.current.json`
 pointer the same way: `os.replace` is atomic. A process killed at any moment
 leaves either the previous version or the new one current, never a mix or a torn file; leftovers
-of an interrupted save are swept later. The admin secret gate lives here too (no streamlit).
+of an interrupted save are swept later. Who may write is atlas.access's business.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hmac
 import json
 import os
 import re
@@ -36,7 +35,6 @@ from atlas.schema import conform
 from atlas.sources import SOURCES
 
 ENV_WORKSPACE = "ATLAS_WORKSPACE"
-ENV_ADMIN_SECRET = "ATLAS_ADMIN_SECRET"  # noqa: S105 (the variable name, not a secret)
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 POINTER_SUFFIX = ".current.json"
 # Leftovers of interrupted saves older than this are removed (a save in progress is younger).
@@ -46,17 +44,6 @@ SWEEP_AFTER_S = 3600
 def workspace_dir() -> Path:
     """The workspace folder, read from the environment at call time (tests point it away)."""
     return Path(os.environ.get(ENV_WORKSPACE) or ROOT / "workspace")
-
-
-def check_secret(given: str | None, configured: str | None) -> bool:
-    """True only when a secret is configured and `given` equals it (constant-time compare)."""
-    if not configured or not given:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), configured.encode("utf-8"))
-
-
-def secret_from_env() -> str | None:
-    return os.environ.get(ENV_ADMIN_SECRET) or None
 
 
 class WorkspaceError(ValueError):

@@ -16,8 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from atlas import importer
+from atlas.access import check_secret, secret_from_env
 from atlas.exports import csv_bytes
-from atlas.workspace import WorkspaceError, check_secret, secret_from_env
+from atlas.workspace import WorkspaceError
 from ui import data, shell
 
 NONE = "— none —"

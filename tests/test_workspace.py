@@ -15,9 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from atlas.access import check_secret
 from atlas.provenance import sha256_of
 from atlas.schema import conform
-from atlas.workspace import Workspace, WorkspaceError, check_secret, owner, workspace_dir
+from atlas.workspace import Workspace, WorkspaceError, owner, workspace_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
