@@ -67,6 +67,8 @@ def add_import_parser(sub) -> None:
     i.add_argument("--license", default="not stated", help="licence of the dataset")
     i.add_argument("--attribution", default="", help="how to credit the dataset")
     i.add_argument("--sheet", help="XLSX sheet to read (default: the first with data)")
+    i.add_argument("--encoding", help="text encoding of a CSV, e.g. cp1250 (default: detected; "
+                   "the report says which and lists lines that do not decode)")
     i.add_argument("--country", help="ISO country code of rows that state none (e.g. IT)")
     i.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                    help="override a column suggestion (themes: several columns joined by |; "
@@ -135,18 +137,26 @@ def run_import_command(args) -> int:
             if stream:
                 result = import_stream.stream_path(args.file, options, out=staged,
                                                    overrides=mapping, layers=layers,
-                                                   limits=importer.Limits.unlimited())
+                                                   limits=importer.Limits.unlimited(),
+                                                   encoding=args.encoding)
             else:
                 result = importer.import_path(args.file, options, sheet=args.sheet,
-                                              overrides=mapping, layers=layers)
+                                              overrides=mapping, layers=layers,
+                                              encoding=args.encoding)
         except (importer.ImportFailure, WorkspaceError, FileNotFoundError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         report = result.report()
         report["file"] = str(args.file)
         report["saved"] = None
+        report["dry_run"] = args.dry_run
         if args.rejections:
             args.rejections.write_bytes(csv_bytes(result.rejections_frame()))
+        if not args.dry_run and not result.accepted:
+            _print_report(report, args.json, None)
+            print("error: nothing saved: no row was accepted (see the report above)",
+                  file=sys.stderr)
+            return 2
         if not args.dry_run:
             try:
                 saved = _save(workspace, result, staged, title, args, report)
@@ -155,13 +165,19 @@ def run_import_command(args) -> int:
                 return 3
             report["saved"] = {"id": saved.id, "title": saved.title, "rows": saved.rows,
                                "folder": str(workspace.folder)}
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, default=str))
-    else:
-        print(importer.render_report(report))
-        print(f"saved as dataset {options.dataset_id!r} in {workspace.folder}"
-              if report["saved"] else "dry run: nothing saved")
+    _print_report(report, args.json, workspace.folder if report["saved"] else None)
     return 0
+
+
+def _print_report(report: dict, as_json: bool, folder: Path | None) -> None:
+    from atlas import importer
+
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, default=str))
+        return
+    print(importer.render_report(report))
+    print(f"saved as dataset {report['dataset']['id']!r} in {folder}" if folder
+          else "dry run: nothing saved" if report.get("dry_run") else "nothing saved")
 
 
 def _save(workspace, result, staged: Path | None, title: str, args, report: dict):

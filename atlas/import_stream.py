@@ -46,9 +46,7 @@ import pyarrow.parquet as pq
 from atlas import duplicates
 from atlas.importer import (
     BINARY_MAGIC,
-    BOMS,
     ENV_MAX_MB,
-    FALLBACK_CODECS,
     ImportFailure,
     ImportOptions,
     ImportResult,
@@ -57,17 +55,19 @@ from atlas.importer import (
     Mapping,
     RawTable,
     cell_frame,
+    check_header,
     check_text,
     csv_records,
+    header_failure,
     load_all_layers,
     mapping_for,
     sniff_delimiter,
-    sniff_encoding,
     sniff_format,
     tally,
     too_many_rows,
     unique_columns,
 )
+from atlas.ingest import encoding as encodings
 from atlas.placement import RegionIndex
 from atlas.schema import arrow_schema
 
@@ -89,35 +89,6 @@ def is_csv(path: Path) -> bool:
 # ---------------------------------------------------------------- reading in blocks
 
 
-def _decode_error(path: Path, codec: str) -> UnicodeDecodeError | None:
-    """Why the whole file does not decode with `codec` (None: it does), 16 MB at a time."""
-    decoder = codecs.getincrementaldecoder(codec)()
-    try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(16 << 20):
-                decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        return exc
-    return None
-
-
-def _encoding(path: Path, head: bytes) -> tuple[str, str]:
-    """(codec, name) as `atlas.importer.decode` chooses them for the whole file: a BOM or
-    UTF-16 first, else the first of UTF-8, CP1252, Latin-1 that decodes every byte."""
-    sniffed = sniff_encoding(head)
-    if sniffed:
-        error = _decode_error(path, sniffed[0])
-        if error is None:
-            return sniffed
-        if head.startswith(BOMS):
-            raise ImportFailure(f"the file starts like {sniffed[0]} but is not: {error}")
-    for codec in FALLBACK_CODECS:
-        if _decode_error(path, codec) is None:
-            return codec, codec
-    raise AssertionError("latin-1 decodes any bytes")
-
-
 def _text_lines(path: Path, codec: str, offset: int = 0) -> io.TextIOWrapper:
     """The file's text from byte `offset`, line by line with line endings kept."""
     fh = open(path, "rb")  # the wrapper owns and closes it
@@ -125,15 +96,26 @@ def _text_lines(path: Path, codec: str, offset: int = 0) -> io.TextIOWrapper:
     return io.TextIOWrapper(fh, encoding=codec, newline="")
 
 
-def _header(path: Path, codec: str, delimiter: str) -> tuple[list[str], int]:
-    """The first record that is not blank, and the line it ends on."""
+def _header(path: Path, codec: str, delimiter: str, head: str,
+            limits: Limits) -> tuple[list[str], int]:
+    """The first record that is not blank, and the line it ends on; refused as
+    `read_csv_text` refuses it (unreadable, too many columns)."""
     with _text_lines(path, codec) as text:
-        reader = csv.reader(text, delimiter=delimiter)
-        with contextlib.suppress(csv.Error):  # unreadable before any record: as read_csv_text
-            for record in reader:
-                if record and (len(record) > 1 or record[0].strip()):
-                    return record, reader.line_num
+        records = csv_records(text, delimiter)
+        for _line, record, reason in records:
+            if record is None:
+                one = None if _has_line_break(path) else path.stat().st_size
+                raise ImportFailure(header_failure(head, reason, one))
+            return check_header(record, limits), records.next_line - 1
     raise ImportFailure("the file is empty")
+
+
+def _has_line_break(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(16 << 20):
+            if b"\n" in chunk or b"\r" in chunk:
+                return True
+    return False
 
 
 def _line_breaks(data: bytes) -> int:
@@ -226,7 +208,8 @@ def _csv_blocks(path: Path, codec: str, at: _Block, columns: list[str], delimite
         records: list[list[str]] = []
         lines: list[int] = []
         rejected: list[dict] = []
-        for line, record, reason in csv_records(counting, delimiter, at.line):
+        reader = csv_records(counting, delimiter, at.line, None if skip_header else len(columns))
+        for line, record, reason in reader:
             if record is None:
                 rejected.append({"line": line, "reason": reason})
             elif skip_header:
@@ -234,7 +217,7 @@ def _csv_blocks(path: Path, codec: str, at: _Block, columns: list[str], delimite
             else:
                 records.append(record)
                 lines.append(line)
-            if counting.chars >= block_bytes:
+            if counting.chars >= block_bytes and not reader.replaying:
                 yield _raw(columns, records, lines, rejected)
                 records, lines, rejected, counting.chars = [], [], [], 0
                 if one:  # records end at line ends: the next one starts after these lines
@@ -269,12 +252,17 @@ def _raw(columns: list[str], records: list[list[str]], lines: list[int],
 
 
 def csv_blocks(path: Path, *, block_bytes: int = BLOCK_BYTES, limits: Limits | None = None,
-               delimiter: str | None = None) -> Iterator[RawTable]:
+               delimiter: str | None = None, encoding: str | None = None
+               ) -> Iterator[RawTable]:
     """A CSV file as RawTable blocks in file order. The first block (maybe empty) carries
-    what was detected (encoding, delimiter, header warnings); ImportFailure as `read_path`
-    when the file cannot be read at all. Unlike `read_csv_text`, columns with an empty
-    header are kept, as `column N`, even when empty: a block cannot know the rest."""
+    what was detected (encoding, delimiter, header and encoding warnings); ImportFailure as
+    `read_path` when the file cannot be read at all. Unlike `read_csv_text`, columns with an
+    empty header are kept, as `column N`, even when empty: a block cannot know the rest.
+    A file in another encoding than UTF-8, or with lines that are not, is first copied as
+    UTF-8 (the same text `read_bytes` gives: same records and lines); `encoding` overrides
+    the detection."""
     limits = limits or Limits.from_env()
+    original = path
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -289,25 +277,40 @@ def csv_blocks(path: Path, *, block_bytes: int = BLOCK_BYTES, limits: Limits | N
     for magic, what in BINARY_MAGIC.items():
         if head.startswith(magic):
             raise ImportFailure(f"this is {what}, not a table (CSV, XLSX or GeoJSON)")
-    codec, name = _encoding(path, head)
-    text = codecs.getincrementaldecoder(codec)(errors="replace").decode(head, final=False)
-    check_text(text)
-    delimiter = delimiter or sniff_delimiter(text)
-    header, header_end = _header(path, codec, delimiter)
-    columns, warnings = unique_columns(header)
-    first = True
-    read = 0
-    for block in _blocks(path, codec, columns, delimiter, header_end, block_bytes):
-        read += block.read
-        if read > limits.max_rows:
-            raise too_many_rows(limits)
-        block.encoding, block.delimiter = name, delimiter
+    chosen = encoding_of(path, encoding)
+    with contextlib.ExitStack() as stack:
+        if chosen.bad_count or chosen.codec not in ("utf-8", "utf-8-sig"):
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="atlas-import-"))
+            path, codec = Path(folder) / "utf-8.csv", "utf-8"
+            _transcode(original, chosen, path)
+        else:
+            codec = chosen.codec
+        with open(path, "rb") as fh:
+            text = codecs.getincrementaldecoder(codec)(errors="replace").decode(
+                fh.read(HEAD_BYTES), final=False)
+        check_text(text)
+        delimiter = delimiter or sniff_delimiter(text)
+        header, header_end = _header(path, codec, delimiter, text, limits)
+        columns, warnings = unique_columns(header)
+        warnings[:0] = chosen.warnings()
+        first = True
+        read = 0
+        for block in _blocks(path, codec, columns, delimiter, header_end, block_bytes):
+            read += block.read
+            if read > limits.max_rows:
+                raise too_many_rows(limits)
+            block.encoding, block.delimiter = chosen.name, delimiter
+            if first:
+                block.warnings, first = warnings, False
+            yield block
         if first:
-            block.warnings, first = warnings, False
-        yield block
-    if first:
-        yield RawTable("csv", columns, _no_cells(columns), np.array([], dtype=np.int64),
-                       encoding=name, delimiter=delimiter, warnings=warnings)
+            yield RawTable("csv", columns, _no_cells(columns), np.array([], dtype=np.int64),
+                           encoding=chosen.name, delimiter=delimiter, warnings=warnings)
+
+
+def encoding_of(path: Path, override: str | None = None) -> encodings.TextEncoding:
+    """The file's text encoding, as `atlas.importer.read_bytes` chooses it for the same bytes."""
+    return encodings.choose(lambda: open(path, "rb"), override)
 
 
 def _no_cells(columns: list[str]) -> pd.DataFrame:
@@ -316,30 +319,21 @@ def _no_cells(columns: list[str]) -> pd.DataFrame:
 
 def _blocks(path: Path, codec: str, columns: list[str], delimiter: str, header_end: int,
             block_bytes: int) -> Iterator[RawTable]:
-    """Arrow block by block, Python's csv module for a block Arrow cannot take. A file in
-    another encoding than UTF-8 is first copied as UTF-8 (the same text: same records and
-    lines). A file of one column is all read by the csv module: csv skips a record of
+    """Arrow block by block, Python's csv module for a block Arrow cannot take (the file is
+    UTF-8 here). A file of one column is all read by the csv module: csv skips a record of
     spaces there, Arrow does not."""
     if len(columns) == 1:
         yield from _csv_blocks(path, codec, _Block(0, 1), columns, delimiter, block_bytes,
                                skip_header=True)
-    elif codec in ("utf-8", "utf-8-sig"):
-        yield from _utf8_blocks(path, codec, columns, delimiter, header_end, block_bytes)
     else:
-        with tempfile.TemporaryDirectory(prefix="atlas-import-") as folder:
-            copy = Path(folder) / "utf-8.csv"
-            _transcode(path, codec, copy)
-            yield from _utf8_blocks(copy, "utf-8", columns, delimiter, header_end,
-                                    block_bytes)
+        yield from _utf8_blocks(path, codec, columns, delimiter, header_end, block_bytes)
 
 
-def _transcode(path: Path, codec: str, out: Path) -> None:
-    """The file's text written as UTF-8, 16 MB at a time."""
-    decoder = codecs.getincrementaldecoder(codec)()
+def _transcode(path: Path, chosen: encodings.TextEncoding, out: Path) -> None:
+    """The file's text written as UTF-8, lines that do not decode with the fallback."""
     with open(path, "rb") as src, open(out, "wb") as dst:
-        while chunk := src.read(16 << 20):
-            dst.write(decoder.decode(chunk).encode("utf-8"))
-        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+        for text in encodings.decode_lines(src, chosen):
+            dst.write(text.encode("utf-8"))
 
 
 def _utf8_blocks(path: Path, codec: str, columns: list[str], delimiter: str, header_end: int,
@@ -417,10 +411,11 @@ def to_arrow(rows: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 def stream_path(path: Path, options: ImportOptions, *, out: Path | None,
                 overrides: Mapping | None = None, layers: dict | None = None,
                 index: RegionIndex | None = None, limits: Limits | None = None,
-                block_bytes: int | None = None) -> ImportResult:
+                block_bytes: int | None = None, encoding: str | None = None) -> ImportResult:
     """`atlas.importer.import_path` for a CSV of any size: accepted rows go to the Parquet
     file `out` (None: counted only) instead of memory; the result's report is the same."""
-    blocks = csv_blocks(path, block_bytes=block_bytes or BLOCK_BYTES, limits=limits)
+    blocks = csv_blocks(path, block_bytes=block_bytes or BLOCK_BYTES, limits=limits,
+                        encoding=encoding)
     first = [next(blocks)]  # suggestions come from the first block
     head = first[0]
     source = RawTable("csv", head.columns, _no_cells(head.columns), head.lines[:0].copy(),

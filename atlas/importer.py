@@ -16,7 +16,6 @@ the whole table as one block, `atlas.import_stream` a large CSV in pieces (the c
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -35,6 +34,7 @@ from atlas import paths
 from atlas import themes as th
 from atlas.build import place
 from atlas.duplicates import HashIndex, Links, merge, text_hashes
+from atlas.ingest.encoding import decode_bytes
 from atlas.ingest.errors import ImportFailure
 from atlas.ingest.limits import ENV_MAX_MB, ENV_MAX_ROWS, Limits
 from atlas.layers import LAYERS
@@ -45,6 +45,7 @@ from atlas.placement import (
     Resolution,
     distance_to_country,
     key,
+    lone_points,
     parse_numbers,
     parse_pair,
     swapped,
@@ -119,46 +120,11 @@ def sniff_format(data: bytes, name: str = "") -> str:
     return "csv"
 
 
-def sniff_encoding(head: bytes) -> tuple[str, str] | None:
-    """(codec, name) when the first bytes settle it: a byte-order mark, or UTF-16 without
-    one (NUL bytes in every other position); None when the whole file must be tried."""
-    for bom, codec, name in ((codecs.BOM_UTF8, "utf-8-sig", "utf-8 (BOM)"),
-                             (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
-                             (codecs.BOM_UTF16_BE, "utf-16", "utf-16")):  # fmt: skip
-        if head.startswith(bom):
-            return codec, name
-    sample = head[:4000]
-    if len(sample) >= 4:
-        odd_nuls, even_nuls = sample[1::2].count(0), sample[0::2].count(0)
-        half = len(sample) // 2
-        for nuls, other, codec in ((odd_nuls, even_nuls, "utf-16-le"),
-                                   (even_nuls, odd_nuls, "utf-16-be")):  # fmt: skip
-            if nuls > 0.4 * half and other < 0.05 * half:
-                return codec, codec
-    return None
-
-
-BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-# Tried in order on the whole file when no BOM decides: Latin-1 decodes anything.
-FALLBACK_CODECS = ("utf-8", "cp1252", "latin-1")
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and the encoding used: BOMs first, then UTF-16 without BOM, UTF-8, CP1252, Latin-1."""
-    sniffed = sniff_encoding(data)
-    if sniffed:
-        try:
-            return data.decode(sniffed[0]), sniffed[1]
-        except UnicodeDecodeError as exc:
-            if data.startswith(BOMS):
-                raise ImportFailure(f"the file starts like {sniffed[0]} but is not: {exc}") \
-                    from exc
-    for codec in FALLBACK_CODECS:
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any bytes")
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Text and the name of its encoding (atlas.ingest.encoding chooses it; `encoding`
+    overrides). Use `decode_bytes` there to also get the lines that did not decode."""
+    text, chosen = decode_bytes(data, encoding)
+    return text, chosen.name
 
 
 def check_text(text: str) -> None:
@@ -249,26 +215,143 @@ def _table(fmt: str, header: list[str], records: list[list[str]], lines: list[in
     return table
 
 
-def csv_records(lines, delimiter: str, first_line: int = 1):
+class CsvRecords:
     """(line, record, "") for each record that is not blank, numbered by the physical line it
     starts on (`lines` yields text lines with their endings, as a file opened with
-    newline=""); at a record Python's csv module cannot read, (line, None, reason), then
-    nothing more."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    end = 0
-    while True:
-        start = end + 1
-        try:
-            record = next(reader)
-        except StopIteration:
+    newline=""); (line, None, reason) for a line that cannot be a record.
+
+    Python's csv module lets a quote opened and never closed on its line swallow the lines
+    after it into one field, silently merging rows. A record is taken for such a runaway when
+    one of its fields spans lines and a swallowed line holds a record of its own (at least
+    `width - 1` delimiters; `width` is the header's, the first record's when not given). Its
+    first line is then rejected with the reason, and the lines after it are read again as
+    records; the same when csv gives up on a field (too long, or the file ends inside it).
+    `replaying` tells a caller cutting the input into blocks that lines are still pending.
+    """
+
+    MAX_RECOVERIES = 10_000
+
+    def __init__(self, lines, delimiter: str, first_line: int = 1, width: int | None = None):
+        self.source = iter(lines)
+        self.delimiter, self.width = delimiter, width
+        self.next_line = first_line
+        self.replay: list[str] = []
+        self.recoveries = 0
+        self.tape: _Tape | None = None
+        self.restart = False  # a record was rejected: read on with a new csv reader
+
+    @property
+    def replaying(self) -> bool:
+        """Lines read from the source are waiting to be read again as records."""
+        return bool(self.replay) or (self.tape is not None and self.tape.pending())
+
+    def __iter__(self):
+        while True:
+            tape = self.tape = _Tape(self.replay, self.source)
+            self.replay, self.restart = [], False
+            reader = csv.reader(tape, delimiter=self.delimiter)
+            for item in self._records(reader, tape):
+                yield item
+                if self.restart:
+                    break
+            if not self.restart:
+                return
+
+    def _records(self, reader, tape: _Tape):
+        while True:
+            start = self.next_line
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield from self._recover(start, tape.take(), f"cannot be read ({exc})")
+                return
+            raw = tape.take()
+            self.next_line = start + len(raw)
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line
+            if self.width is None:
+                self.width = len(record)
+            elif len(raw) > 1 and self._runaway(record, raw):
+                yield from self._recover(start, raw, "holds a quote that is not closed on "
+                                         f"its line: lines {start}–{start + len(raw) - 1} "
+                                         "would be read as one row")
+                return
+            yield start, record, ""
+
+    def _runaway(self, record: list[str], raw: list[str]) -> bool:
+        """A field spans lines and a line it swallowed looks like a record of its own."""
+        if not any("\n" in f or "\r" in f for f in record):
+            return False
+        need = max(1, (self.width or 2) - 1)
+        return any(line.count(self.delimiter) >= need for line in raw[1:])
+
+    def _recover(self, start: int, raw: list[str], what: str):
+        """Reject the first line; read the ones after it again (a bounded number of times).
+        The state is set before the rejection is yielded: `__iter__` looks at it then."""
+        self.recoveries += 1
+        if self.recoveries > self.MAX_RECOVERIES or not raw:
+            self.source = iter(())
+            yield (start, None, f"line {start} {what}; too many such lines: the rest of the "
+                   "file is not read (an unbalanced quote?)")
             return
-        except csv.Error as exc:
-            yield (start + first_line - 1, None, f"unreadable from here to the end of the "
-                   f"file ({exc}): an unbalanced quote?")
-            return
-        end = reader.line_num
-        if record and (len(record) > 1 or record[0].strip()):  # else a blank line
-            yield start + first_line - 1, record, ""
+        self.replay, self.restart = raw[1:], True
+        self.next_line = start + 1
+        yield start, None, f"line {start} {what}; fix the quote (the lines after it are read)"
+
+
+class _Tape:
+    """The lines handed to csv.reader, kept until the record they make is done: the replay
+    first, then the source."""
+
+    def __init__(self, replay: list[str], source):
+        self.replay, self.at, self.source, self.kept = replay, 0, source, []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.at < len(self.replay):
+            line = self.replay[self.at]
+            self.at += 1
+        else:
+            line = next(self.source)
+        self.kept.append(line)
+        return line
+
+    def pending(self) -> bool:
+        return self.at < len(self.replay)
+
+    def take(self) -> list[str]:
+        out, self.kept = self.kept, []
+        return out
+
+
+def csv_records(lines, delimiter: str, first_line: int = 1,
+                width: int | None = None) -> CsvRecords:
+    """The records of delimited text lines (see CsvRecords)."""
+    return CsvRecords(lines, delimiter, first_line, width)
+
+
+def check_header(header: list[str], limits: Limits) -> list[str]:
+    """The header record, refused when it has more columns than any register needs."""
+    if len(header) > limits.max_columns:
+        raise ImportFailure(limits.too_many_columns(len(header)))
+    return header
+
+
+def header_failure(head: str, reason: str, single_line: int | None = None) -> str:
+    """Why the first record cannot be read, saying what the file looks like instead
+    (`single_line`: the file's size in bytes when it has no line break at all)."""
+    if single_line is not None:
+        return (f"the file is a single line of {single_line / 1e6:,.1f} MB (no line break): "
+                "this is not a table of rows (one CSV record per line)")
+    first = head.split("\n", 1)[0].split("\r", 1)[0]
+    if len(first) > 100_000:
+        return (f"the first line is more than {100_000:,} characters long: this is not a "
+                "table of rows (one CSV record per line)")
+    return f"the header (first line) {reason.removeprefix('line 1 ')}"
 
 
 def too_many_rows(limits: Limits) -> ImportFailure:
@@ -286,10 +369,13 @@ def read_csv_text(text: str, limits: Limits, delimiter: str | None = None) -> Ra
     lines: list[int] = []
     rejected: list[dict] = []
     for line, record, reason in csv_records(io.StringIO(text, newline=""), delimiter):
+        if record is None and header is None:
+            one = None if "\n" in text or "\r" in text else len(text.encode("utf-8"))
+            raise ImportFailure(header_failure(text, reason, one))
         if record is None:
             rejected.append({"line": line, "reason": reason})
         elif header is None:
-            header = record
+            header = check_header(record, limits)
         else:
             records.append(record)
             lines.append(line)
@@ -408,8 +494,10 @@ def read_geojson(data: bytes, limits: Limits) -> RawTable:
 
 
 def read_bytes(data: bytes, name: str = "", sheet: str | None = None,
-               limits: Limits | None = None, delimiter: str | None = None) -> RawTable:
-    """Any supported file as a RawTable; ImportFailure when it cannot be read at all."""
+               limits: Limits | None = None, delimiter: str | None = None,
+               encoding: str | None = None) -> RawTable:
+    """Any supported file as a RawTable; ImportFailure when it cannot be read at all.
+    `encoding` overrides the detected text encoding of a CSV."""
     limits = limits or Limits.from_env()
     if len(data) > limits.max_bytes:
         raise ImportFailure(f"the file is {len(data) / 1e6:,.1f} MB; the limit is "
@@ -424,13 +512,15 @@ def read_bytes(data: bytes, name: str = "", sheet: str | None = None,
         return read_xlsx(data, limits, sheet)
     if fmt == "geojson":
         return read_geojson(data, limits)
-    text, encoding = decode(data)
+    text, chosen = decode_bytes(data, encoding)
     table = read_csv_text(text, limits, delimiter)
-    table.encoding = encoding
+    table.encoding = chosen.name
+    table.warnings[:0] = chosen.warnings()
     return table
 
 
-def read_path(path: Path, sheet: str | None = None, limits: Limits | None = None) -> RawTable:
+def read_path(path: Path, sheet: str | None = None, limits: Limits | None = None,
+              encoding: str | None = None) -> RawTable:
     """A file on disk, refused before reading when it is over the size limit."""
     limits = limits or Limits.from_env()
     try:
@@ -444,7 +534,7 @@ def read_path(path: Path, sheet: str | None = None, limits: Limits | None = None
         data = path.read_bytes()
     except OSError as exc:
         raise ImportFailure(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return read_bytes(data, path.name, sheet, limits)
+    return read_bytes(data, path.name, sheet, limits, encoding=encoding)
 
 
 # ---------------------------------------------------------------- column mapping
@@ -1102,6 +1192,16 @@ def _coordinates(cells, mapping, declared, options, layers, notes):
             issue[far] = ("point is about " + km + " km outside its declared country "
                           + declared[far].astype(str) + " " + _pair_text(lat0[far], lon0[far]))
             lat, lon = lat.where(~far), lon.where(~far)
+    if countries is not None:
+        lone = lone_points(lat, lon, declared.isna(), countries)
+        alone = lone.notna()
+        if alone.any():
+            km = (lone[alone] * 111).round(-2).astype(int).astype(str)
+            issue[alone] = ("point " + _pair_text(lat0[alone], lon0[alone]) + " is in no "
+                            "country and about " + km + " km from every other point of the "
+                            "file: not used (swapped latitude and longitude? give the row a "
+                            "country to check it)")
+            lat, lon = lat.where(~alone), lon.where(~alone)
     issue[(issue == "") & lat.isna()] = "no coordinates in source"
     return lat, lon, issue
 
@@ -1305,10 +1405,33 @@ def _apply_keywords(rows, themes: np.ndarray, accepted: frozenset[str]) -> np.nd
 
 
 def slug(text: str) -> str:
-    """A dataset id from its name: lower-case ASCII letters, digits and dashes."""
-    folded = fold(text)
-    out = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:40].strip("-")
-    return out or "import"
+    """A dataset id from its name: lower-case ASCII letters, digits and dashes, other
+    scripts transliterated ('Łódź' → 'lodz', 'Κρήτη' → 'krete'), so that two names rarely
+    give one id (the workspace still refuses to replace a dataset silently)."""
+    from slugify import slugify
+
+    return slugify(text or "", max_length=40, word_boundary=True, save_order=True) or "import"
+
+
+def unused_id(wanted: str, taken: set[str]) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`… : the first id no other data uses (ids stay at
+    most 40 characters)."""
+    if wanted not in taken:
+        return wanted
+    n = 2
+    while (candidate := f"{wanted[:36].rstrip('-')}-{n}") in taken:
+        n += 1
+    return candidate
+
+
+def relabel(rows: pd.DataFrame, dataset_id: str) -> pd.DataFrame:
+    """Imported rows under another dataset id: `source` and the id prefix of every row
+    (`<dataset>:<source id>`) change, nothing else. A copy: the import's rows stay as they are."""
+    out = rows.copy()
+    old = out["source"].iloc[0] if len(out) else dataset_id
+    out["id"] = (dataset_id + ":" + out["id"].astype(str).str.slice(len(old) + 1)).astype(object)
+    out["source"] = dataset_id
+    return out
 
 
 # ---------------------------------------------------------------- whole runs (CLI, tests)
@@ -1335,10 +1458,10 @@ def mapping_for(raw: RawTable, overrides: Mapping | None = None) -> Mapping:
 
 def import_path(path: Path, options: ImportOptions, *, sheet: str | None = None,
                 overrides: Mapping | None = None, layers: dict | None = None,
-                limits: Limits | None = None) -> ImportResult:
+                limits: Limits | None = None, encoding: str | None = None) -> ImportResult:
     """Read a file whole, map its columns (suggestions, then `overrides`), validate and place
     it (atlas.import_stream does the same for a large CSV without holding it in memory)."""
-    raw = read_path(path, sheet, limits)
+    raw = read_path(path, sheet, limits, encoding)
     return run_import(raw, mapping_for(raw, overrides), options, layers or load_all_layers())
 
 

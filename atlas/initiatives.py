@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from atlas import paths
 from atlas.filters import COLUMN_OF, search_text
-from atlas.schema import REQUIRED_NAMES, with_optional
+from atlas.schema import COLUMNS, REQUIRED_NAMES, with_optional
 from atlas.themes import NO_THEME, theme_bits, theme_ids
 
 
@@ -30,9 +30,14 @@ def load_initiatives(data_dir: Path | None = None) -> pd.DataFrame:
 
 
 def prepare(df: pd.DataFrame) -> pd.DataFrame:
-    """A schema table ready for the app: optional columns filled in, `themes` as Python lists,
-    plus `theme_bits` and `search_text` (shipped and imported tables alike)."""
+    """A schema table ready for the app: optional columns filled in, text as Arrow strings
+    (as Parquet gives them: tables of the same dtypes concatenate without copying text),
+    `themes` as Python lists, plus `theme_bits` and `search_text` (shipped and imported
+    tables alike)."""
     df = with_optional(df)
+    for col in COLUMNS:
+        if col.dtype == "str" and col.name in df and df[col.name].dtype != "str":
+            df[col.name] = df[col.name].astype("str")
     df["themes"] = theme_lists(df["themes"])
     df["theme_bits"] = theme_bits(df["themes"])
     df["search_text"] = search_text(df)

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from atlas.layers import LAYER_IDS, LAYERS
+from atlas.regions import MAX_NEAREST_DEG
 from atlas.text import fold
 
 # Layer preference when a name matches regions in several layers (same tier of match).
@@ -162,6 +163,36 @@ def distance_to_country(
         if (~inside).any():
             dist[~inside] = shapely.distance(shapely.points(x[~inside], y[~inside]), geom)
         out[group.index] = dist
+    return out
+
+
+LONE_DEG = 5.0  # ~550 km: farther than this from every other point of the file is lone
+
+
+def lone_points(lat: pd.Series, lon: pd.Series, undeclared: pd.Series,
+                countries: gpd.GeoDataFrame) -> pd.Series:
+    """Degrees to the nearest other point, for points of rows that declare no country, lie
+    in no country (not within MAX_NEAREST_DEG of one) and are farther than LONE_DEG from
+    every other point; NaN for the others. A swapped pair lands in the Gulf of Aden this
+    way: nothing else can tell it is wrong."""
+    out = pd.Series(np.nan, index=lat.index)
+    has = (lat.notna() & lon.notna()).to_numpy()
+    check = has & undeclared.to_numpy(dtype=bool)
+    if not check.any() or has.sum() < 2:
+        return out
+    points = shapely.points(lon.to_numpy()[has], lat.to_numpy()[has])
+    candidates = np.flatnonzero(check[has])
+    land = shapely.STRtree(countries.geometry.to_numpy())
+    near_land = land.query(points[candidates], predicate="dwithin", distance=MAX_NEAREST_DEG)
+    at_sea = np.setdiff1d(np.arange(len(candidates)), near_land[0])
+    if not len(at_sea):
+        return out
+    tree = shapely.STRtree(points)
+    _pairs, distance = tree.query_nearest(points[candidates[at_sea]], exclusive=True,
+                                          return_distance=True, all_matches=False)
+    far = distance > LONE_DEG
+    rows = lat.index[np.flatnonzero(has)[candidates[at_sea][far]]]
+    out[rows] = distance[far]
     return out
 
 

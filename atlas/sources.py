@@ -125,18 +125,32 @@ def country_names() -> dict[str, str]:
         return {r["raw"].strip().casefold(): r["iso2"] for r in csv.DictReader(fh)}
 
 
+# Codes in use that ISO 3166-1 does not assign: Eurostat's UK and EL, and Kosovo.
+EXTRA_COUNTRY_CODES = {"UK": "GB", "EL": "GR", "XK": "XK"}
+
+
 def normalise_country(raw: object) -> str | None:
-    """ISO alpha-2 from a free-text country (names in several languages, or codes)."""
+    """ISO alpha-2 from a free-text country: names in several languages (taxonomy table),
+    ISO 3166-1 alpha-2 and alpha-3 codes and English names (pycountry). A code ISO does not
+    assign ("XX") is None: a country is never made up."""
     if not isinstance(raw, str) or not raw.strip():
         return None
     text = raw.strip()
     known = country_names().get(text.casefold())
     if known:
         return known
-    if len(text) == 2 and text.isalpha() and text.upper() not in ("SR",):
-        # "SR" in SUSY is not Suriname; leave ambiguous codes to the point-in-polygon join.
-        return {"UK": "GB", "EL": "GR"}.get(text.upper(), text.upper())
-    return None
+    upper = text.upper()
+    if upper in EXTRA_COUNTRY_CODES:
+        return EXTRA_COUNTRY_CODES[upper]
+    if upper == "SR":  # "SR" in SUSY is not Suriname: left to the point-in-polygon join
+        return None
+    import pycountry
+
+    try:
+        found = pycountry.countries.lookup(text)
+    except LookupError:
+        return None
+    return found.alpha_2
 
 
 def _text(value: object) -> str | None:

@@ -2,8 +2,10 @@
 
 Upload (or paste) → pick the sheet → map the columns (suggested) → check → confirm region
 names and keyword themes → use it in this session, or save it for everyone (admin secret).
-All the work is in atlas.importer / atlas.placement / atlas.workspace; text from the user's
-file is only shown in tables or as plain text, never as markup.
+All the work is in atlas.importer / atlas.placement / atlas.workspace; reading and checking
+run in a child process with a time and memory budget (atlas.ingest.sandbox), stopped when
+the visitor leaves. Text from the user's file is only shown in tables or as plain text,
+never as markup.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import streamlit as st
 from atlas import importer
 from atlas.access import check_secret, secret_from_env
 from atlas.exports import csv_bytes
+from atlas.ingest import sandbox, worker
+from atlas.ingest.encoding import CHOICES as ENCODINGS
 from atlas.workspace import WorkspaceError
 from ui import data, shell
 
@@ -67,9 +71,10 @@ def admin_box() -> bool:
 
 def upload(limits: importer.Limits) -> tuple[bytes, str] | None:
     """The file's bytes and name, from the uploader or the paste box."""
-    st.caption(f"CSV (comma, semicolon, tab or pipe; UTF-8, UTF-16, Latin-1 or Windows-1252), "
-               f"XLSX or GeoJSON. Limits: {limits.describe()} (ATLAS_MAX_UPLOAD_MB, "
-               f"ATLAS_MAX_ROWS).")
+    st.caption(f"CSV (comma, semicolon, tab or pipe; UTF-8, UTF-16 or a legacy encoding such "
+               f"as Windows-1252, 1250 or 1253, detected), XLSX or GeoJSON. Limits: "
+               f"{limits.describe()}, {limits.timeout_s:,.0f} s of reading (ATLAS_MAX_UPLOAD_MB, "
+               "ATLAS_MAX_ROWS, ATLAS_MAX_COLUMNS, ATLAS_IMPORT_TIMEOUT_S).")
     file = st.file_uploader("Your register", key="imp_file",
                             type=["csv", "tsv", "txt", "xlsx", "geojson", "json"])
     pasted = st.text_area("…or paste a table (for example cells copied from a spreadsheet)",
@@ -85,20 +90,61 @@ def upload(limits: importer.Limits) -> tuple[bytes, str] | None:
     return None
 
 
+AUTO = "detect"
+
+
+def progress(what: str):
+    """A `tick` for atlas.ingest.sandbox: a caption saying how long it has taken. Streamlit
+    stops this run inside it when the visitor leaves, which stops the import's process."""
+    slot = st.empty()
+    shown = [-1]
+
+    def tick(elapsed: float, stage: str) -> None:
+        if int(elapsed) != shown[0]:
+            shown[0] = int(elapsed)
+            slot.caption(f"{what}… {int(elapsed)} s" if stage == "running" else
+                         f"Waiting for another visitor's import to finish… {int(elapsed)} s")
+
+    return slot, tick
+
+
+def in_child(what: str, func, *args, limits: importer.Limits | None = None):
+    """`func(*args)` in an import process (atlas.ingest.sandbox), with progress shown."""
+    slot, tick = progress(what)
+    try:
+        return sandbox.run(func, *args, limits=limits, tick=tick)
+    finally:
+        slot.empty()
+
+
+def encoding_choice(name: str) -> str | None:
+    """The text encoding the visitor chose for a CSV (None: detect it)."""
+    if name.lower().endswith((".xlsx", ".geojson", ".json")):
+        return None
+    choice = st.selectbox("Text encoding", [AUTO, *ENCODINGS], key="imp_encoding",
+                          format_func=lambda c: "detect it" if c == AUTO else ENCODINGS[c],
+                          help="Leave on 'detect it'; the report says which encoding was used. "
+                               "Choose one if names look wrong (e.g. Windows-1250 for Polish).")
+    return None if choice == AUTO else choice
+
+
 def read(content: bytes, name: str, limits: importer.Limits) -> importer.RawTable | None:
-    """The parsed file, kept in the session (keyed on content and sheet) so reruns are cheap."""
+    """The parsed file, kept in the session (keyed on content, sheet and encoding) so reruns
+    are cheap."""
     token = hashlib.sha256(content).hexdigest()[:16]
     sheet = st.session_state.get(f"imp_sheet_{token}")
+    encoding = encoding_choice(name)
     cached = st.session_state.get("imp_raw")
-    if cached and cached[0] == (token, sheet):
+    if cached and cached[0] == (token, sheet, encoding):
         return cached[1]
     try:
-        raw = importer.read_bytes(content, name, sheet, limits)
+        raw = in_child("Reading the file", worker.read, content, name, sheet, limits, encoding,
+                       limits=limits)
     except importer.ImportFailure as exc:
         st.error("This file could not be read:")
         st.text(str(exc))
         return None
-    st.session_state["imp_raw"] = ((token, sheet), raw)
+    st.session_state["imp_raw"] = ((token, sheet, encoding), raw)
     st.session_state["imp_token"] = token
     st.session_state.pop("imp_result", None)
     return raw
@@ -153,12 +199,12 @@ def mapping_form(raw: importer.RawTable, name: str, token: str):
 
 def check(raw, mapping, opts) -> None:
     try:
-        with st.spinner("Checking and placing every row…"):
-            result = importer.run_import(raw, mapping, opts, data.all_layers(), data.region_index())
+        result = in_child("Checking and placing every row", worker.check, raw, mapping, opts)
     except importer.ImportFailure as exc:
         st.error("The file cannot be imported with this mapping:")
         st.text(str(exc))
         return
+    result.source = raw  # the child sent it back without the cells
     st.session_state["imp_result"] = result
 
 
@@ -249,6 +295,21 @@ def review(result: importer.ImportResult) -> None:
             st.rerun()
 
 
+def use_in_session(result: importer.ImportResult, token: str) -> None:
+    """Add the rows to this session under an id no shipped or saved data uses ('susy' gives
+    'susy-2'): an import never shadows other data, and each popup stays its own row's."""
+    opts = result.options  # importing the same name again replaces this session's own copy
+    session_id = importer.unused_id(opts.dataset_id,
+                                    data.taken_ids() - set(data.session_imports()))
+    source = data.ImportedSource(session_id, opts.title, opts.license,
+                                 opts.attribution or opts.title, result.accepted, False)
+    data.add_session_import(source, importer.relabel(result.rows, session_id), token)
+    renamed = "" if session_id == opts.dataset_id else \
+        f" (the id '{opts.dataset_id}' is used by other data)"
+    st.session_state[FLASH] = ("success", f"Added to this session as source '{session_id}'"
+                               f"{renamed}: open the Map page to see it.")
+
+
 def keep(result: importer.ImportResult, admin: bool) -> None:
     """Use the rows in this session, or save them into the shared workspace."""
     st.subheader("5. Use it")
@@ -257,11 +318,7 @@ def keep(result: importer.ImportResult, admin: bool) -> None:
     c1, c2 = st.columns(2)
     if c1.button("Show on the map (this session only)", type="primary", key="imp_use",
                  disabled=not result.accepted):
-        source = data.ImportedSource(opts.dataset_id, opts.title, opts.license,
-                                     opts.attribution or opts.title, result.accepted, False)
-        data.add_session_import(source, result.rows, token)
-        st.session_state[FLASH] = ("success", f"Added to this session as source "
-                                   f"'{opts.dataset_id}': open the Map page to see it.")
+        use_in_session(result, token)
         st.rerun()
     existing = data.workspace().get(opts.dataset_id)
     help_text = ("Replaces the saved dataset with the same name." if existing else

@@ -109,3 +109,29 @@ def test_shipped_coops_uk_csv(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["read"] == 7387 and report["accepted"] + report["rejected"] == 7387
     assert report["placed"]["coordinates"] > 7000
+
+
+def test_a_file_with_no_accepted_row_is_not_saved(tmp_path):
+    """The page refuses to save 0 rows; so does the command line (it used to save them)."""
+    path = tmp_path / "nobody.csv"
+    path.write_bytes(b"name,city\n,Bologna\n,Roma\n")
+    done = cli(str(path), "--json", workspace=tmp_path / "ws")
+    assert done.returncode == 2
+    report = json.loads(done.stdout)
+    assert report["read"] == 2 and report["accepted"] == 0 and report["saved"] is None
+    assert "nothing saved: no row was accepted" in done.stderr
+    assert Workspace(tmp_path / "ws").datasets() == []
+
+
+def test_encoding_can_be_chosen_on_the_command_line(tmp_path):
+    from tests.hostile import csv as hostile
+
+    path = tmp_path / "polskie.csv"
+    path.write_bytes(hostile.polish_cp1250())
+    done = cli(str(path), "--dry-run", "--json", workspace=tmp_path / "ws")
+    assert done.returncode == 0 and "cp1250" in json.loads(done.stdout)["format"]
+    done = cli(str(path), "--dry-run", "--json", "--encoding", "iso8859-2",
+               workspace=tmp_path / "ws")
+    assert done.returncode == 0 and "iso8859-2" in json.loads(done.stdout)["format"]
+    done = cli(str(path), "--dry-run", "--encoding", "klingon", workspace=tmp_path / "ws")
+    assert done.returncode == 2 and "unknown text encoding" in done.stderr

@@ -107,7 +107,7 @@ def test_other_encodings_stream_like_the_whole_file(tmp_path, layers, index, enc
 
 def test_unbalanced_quote_reads_as_the_whole_file_does(tmp_path, layers, index):
     data = b'name,x\nA,1\nB,2\n"C,3\n' + b"D,4\n" * 50  # csv: one field to the end
-    assert assert_same(data, tmp_path, layers, index, 30).read == 3
+    assert assert_same(data, tmp_path, layers, index, 30).read == 53  # the quote line rejected
 
 
 def test_cli_streams_a_csv_into_the_workspace(tmp_path, layers, index, monkeypatch, capsys):

@@ -59,7 +59,7 @@ def test_report_counts_rows_and_lists_rejections(env):
     assert any(list(f.columns) == ["line", "reason"] and f["reason"].tolist() == ["no name"]
                for f in frames)
     assert any("rejected rows" in str(b.label).lower() for b in at.get("download_button"))
-    assert "200 MB and 1,000,000 rows" in " ".join(c.value for c in at.caption)
+    assert "200 MB, 1,000,000 rows and 1,000 columns" in " ".join(c.value for c in at.caption)
 
 
 def test_region_confirmation_and_keywords_then_check_again(env):

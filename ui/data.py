@@ -1,7 +1,10 @@
 """Cached loaders: each file is read once per server process, keyed on its path and mtime.
 
-`initiatives()` is the shipped table plus the datasets saved in the workspace plus this
-session's own imports (pages/data.py); `shipped_initiatives()` is the shipped table alone.
+`initiatives()` is the shipped table plus the datasets saved in the workspace (one shared
+table per server process) plus this session's own imports (pages/data.py) appended as an
+overlay: the shared rows keep their positions and are never copied or dropped per session
+(same Arrow dtypes: concatenating shares their text), and what a session adds lives in its
+session state only, freed with it. `shipped_initiatives()` is the shipped table alone.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def shipped_initiatives() -> pd.DataFrame:
 
 IMPORTS_KEY = "_atlas_imports"  # session state: {dataset id: SessionImport}
 _COMBINED_KEY = "_atlas_combined"
+_POPUPS_KEY = "_atlas_popups"
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,20 @@ def session_imports() -> dict[str, SessionImport]:
     return st.session_state.setdefault(IMPORTS_KEY, {})
 
 
+def taken_ids() -> set[str]:
+    """Source ids in use: shipped sources, saved datasets, this session's imports."""
+    from atlas.sources import SOURCES
+
+    return {*SOURCES, *(s.id for s in _saved()[1]), *session_imports()}
+
+
 def add_session_import(source: ImportedSource, rows: pd.DataFrame, token: str) -> None:
+    """Add rows to this session under `source.id`, which must name no other source: an
+    import never shadows shipped or saved data (pages pick a free id with
+    `atlas.importer.unused_id`). Re-importing under the session's own id replaces it."""
+    taken = taken_ids() - set(session_imports())
+    if source.id in taken:
+        raise ValueError(f"source id {source.id!r} is already used by other data")
     session_imports()[source.id] = SessionImport(source, prepare(rows.copy()), token)
 
 
@@ -109,30 +126,33 @@ def version() -> tuple:
 
 
 def imported_sources() -> list[ImportedSource]:
-    """Saved datasets, then this session's imports (a session import hides a saved dataset
-    with the same id)."""
+    """Saved datasets, then this session's imports."""
+    return [*_saved()[1], *(v.source for v in session_imports().values())]
+
+
+def _overlay(key: str, shared, build):
+    """`shared` with this session's part appended, kept in the session (not in a server
+    cache) while its imports do not change: freed with the session."""
     own = session_imports()
-    saved = [s for s in _saved()[1] if s.id not in own]
-    return saved + [v.source for v in own.values()]
+    if not own:
+        return shared
+    stamp = version()
+    cached = st.session_state.get(key)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    frame = build(shared, list(own.values()))
+    st.session_state[key] = (stamp, frame)
+    return frame
 
 
 def initiatives() -> pd.DataFrame:
-    """Shipped + saved + this session's imported initiatives (read-only; index 0..n-1).
+    """Shipped + saved + this session's imported initiatives (read-only; index 0..n-1, the
+    shared rows first, in the same positions for every session).
 
     The same object is returned while nothing changes, so caches keyed on version() hold.
     """
-    combined, _ = _saved()
-    own = session_imports()
-    if not own:
-        return combined
-    key = version()
-    cached = st.session_state.get(_COMBINED_KEY)
-    if cached and cached[0] == key:
-        return cached[1]
-    base = combined[~combined["source"].isin(list(own))]
-    frame = pd.concat([base, *(v.rows for v in own.values())], ignore_index=True)
-    st.session_state[_COMBINED_KEY] = (key, frame)
-    return frame
+    return _overlay(_COMBINED_KEY, _saved()[0], lambda shared, own: pd.concat(
+        [shared, *(v.rows for v in own)], ignore_index=True))
 
 
 def source_titles() -> dict[str, str]:
@@ -211,29 +231,27 @@ def sidecars() -> list[dict]:
     return all_sidecars(paths.DATA_DIR, paths.GEO_DIR)
 
 
-@st.cache_resource(show_spinner=False)
-def _popups(version: float) -> pd.DataFrame:
-    from atlas.sources import short_titles
-    from atlas.themes import theme_labels
-
-    return popup_parts(shipped_initiatives(), theme_labels(), short_titles())
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _all_popups(version: tuple) -> pd.DataFrame:
+def _popup_parts(df: pd.DataFrame) -> pd.DataFrame:
     from atlas.importer import approximate_notes
     from atlas.themes import theme_labels
 
-    df = initiatives()
-    shipped = _popups(_mtime(paths.INITIATIVES_FILE))
-    extra = df.iloc[len(shipped):]
-    added = popup_parts(extra, theme_labels(), source_titles(), approximate_notes(extra))
-    return pd.concat([shipped, added])
+    return popup_parts(df, theme_labels(), source_titles(), approximate_notes(df))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _shared_popups(shipped: float, saved: tuple, root: str) -> pd.DataFrame:
+    return _popup_parts(_saved()[0])
 
 
 def popups() -> pd.DataFrame:
     """Escaped popup parts per initiative (`mapview.popup_parts`, index-aligned with
-    `initiatives()`); imported rows placed at a region's label point say so."""
-    if len(initiatives()) == len(shipped_initiatives()):
-        return _popups(_mtime(paths.INITIATIVES_FILE))
-    return _all_popups(version())
+    `initiatives()`); imported rows placed at a region's label point say so. The shared
+    rows' parts are made once per server; a session's own rows' parts live in its state."""
+    ws = workspace()
+    shared = _shared_popups(_mtime(paths.INITIATIVES_FILE), ws.version(), str(ws.root))
+
+    def build(shared: pd.DataFrame, own: list[SessionImport]) -> pd.DataFrame:
+        rows = initiatives().iloc[len(shared):]
+        return pd.concat([shared, _popup_parts(rows)])
+
+    return _overlay(_POPUPS_KEY, shared, build)
