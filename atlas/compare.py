@@ -18,6 +18,7 @@ from atlas.filters import Filters, mask
 from atlas.indicators import category_mix, region_table, theme_mix
 from atlas.layers import LAYERS
 from atlas.sources import SOURCES, short_titles
+from atlas.text import clip
 from atlas.themes import NO_THEME, load_themes, theme_labels
 
 MIN_REGIONS, MAX_REGIONS = 2, 6
@@ -78,7 +79,8 @@ def parse_refs(
     raw: str | Sequence[str] | None, codes: Mapping[str, set[str]], limit: int = MAX_REGIONS
 ) -> tuple[list[RegionRef], list[str]]:
     """Regions from `nuts2:ITH5,uk_regions:UKI` (or repeated values); what is unknown, repeated
-    or beyond `limit` is dropped with a notice, never an exception."""
+    or beyond `limit` is dropped with a notice (plain text, echoes clipped), never an
+    exception."""
     items = [raw] if isinstance(raw, str) else list(raw or [])
     parts = [p.strip() for item in items for p in str(item).split(",") if p.strip()]
     refs: list[RegionRef] = []
@@ -86,18 +88,18 @@ def parse_refs(
     for part in parts:
         layer, sep, code = part.partition(":")
         if not sep or layer not in LAYERS:
-            notices.append(f"Ignored {part[:40]!r} in the URL: write regions as layer:code, "
+            notices.append(f"Ignored {clip(part)!r} in the URL: write regions as layer:code, "
                            f"e.g. nuts2:ITH5 (layers: {', '.join(LAYERS)}).")
             continue
         if code not in codes.get(layer, set()):
             label = LAYERS[layer].label
-            notices.append(f"Ignored {part[:40]!r}: no region {code[:20]!r} in {label}.")
+            notices.append(f"Ignored {clip(part)!r}: no region {clip(code)!r} in {label}.")
             continue
         ref = RegionRef(layer, code)
         if ref in refs:
             continue
         if len(refs) >= limit:
-            notices.append(f"Only {limit} regions can be compared; ignored {part[:40]!r}.")
+            notices.append(f"Only {limit} regions can be compared; ignored {clip(part)!r}.")
             continue
         refs.append(ref)
     return refs, notices

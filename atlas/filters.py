@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from atlas.text import fold, fold_strings
+from atlas.text import clip, fold, fold_strings
 from atlas.themes import NO_THEME, bit_of, theme_bits
 
 # URL parameter name → Filters field, and the column each field filters.
@@ -79,7 +79,8 @@ class Filters:
 def from_params(
     params: Mapping[str, Sequence[str] | str], allowed: Mapping[str, Sequence[str]]
 ) -> tuple[Filters, list[str]]:
-    """Filters from URL parameters; values not in `allowed[field]` are dropped with a notice."""
+    """Filters from URL parameters; values not in `allowed[field]` are dropped with a notice,
+    plain text that names a few of them, clipped (`atlas.text.clip`)."""
     notices: list[str] = []
     values: dict[str, object] = {}
     for param, field in PARAMS.items():
@@ -88,14 +89,20 @@ def from_params(
         items = [v for item in items for v in str(item).split("|") if v.strip()]
         ok = set(allowed.get(field, ()))
         kept = [v for v in dict.fromkeys(items) if v in ok]
-        bad = [v for v in items if v not in ok]
+        bad = [v for v in dict.fromkeys(items) if v not in ok]
         if bad:
-            notices.append(f"Ignored unknown {param} value(s) in the URL: {', '.join(bad)}")
+            notices.append(f"Ignored unknown {param} value(s) in the URL: {_echo(bad)}")
         values[field] = tuple(kept)
     q = params.get("q", "")
     text = q if isinstance(q, str) else (q[0] if q else "")
     values["text"] = str(text)[:200]
     return Filters(**values), notices  # type: ignore[arg-type]
+
+
+def _echo(values: Sequence[str], most: int = 3) -> str:
+    """A few of the unknown values, each clipped: a URL can hold thousands, of any length."""
+    shown = ", ".join(repr(clip(v)) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
 def mask(df: pd.DataFrame, f: Filters) -> np.ndarray:

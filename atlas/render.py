@@ -5,6 +5,9 @@ and geopandas, with no network: background outlines come from the shipped geomet
 The PNG uses the same classes, labels and colours as the live map (`legend_classes` mirrors
 `atlas.mapview.choropleth_group`; a test holds them equal). Every output carries its sources'
 attribution as visible text, and in the file's metadata.
+
+Titles, filters and credits can come from story files, URLs and imported datasets, so every text
+is drawn as written: matplotlib's mathtext (`$…$`) is off for the whole figure.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ _M_PER_PX_Z0 = 156_543.03392  # Web Mercator metres per 256-px tile pixel at zoo
 _LIVE_HEIGHT_PX = 620
 DEFAULT_CENTER, DEFAULT_ZOOM = (52.0, 10.0), 4
 SEA, LAND, LAND_EDGE = "#e9eff3", "#f4f4f1", "#8c8c8c"
-_RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.fonttype": "none"}
+_RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.fonttype": "none",
+       "text.parse_math": False}
 INITIATIVE_CREDIT = (
     "Initiatives: SUSY / TransforMap (public domain); Co-operatives UK open data (ODC-By 1.0), "
     "contains OS data © Crown copyright and database right"
@@ -103,9 +107,12 @@ def attribution_lines(layer_id: str) -> list[str]:
     return [" · ".join(seen), INITIATIVE_CREDIT]
 
 
-def credits(layer_id: str) -> list[tuple[str, str, str]]:
-    """Every source behind a region brief: initiatives, the layer, and the country outlines."""
+def credits(layer_id: str, imported: Sequence[tuple[str, str, str]] = ()
+            ) -> list[tuple[str, str, str]]:
+    """Every source behind a region brief: initiatives (shipped, then `imported` (title,
+    licence, attribution)), the layer, and the country outlines."""
     rows = [(s.title, s.license, s.attribution) for s in SOURCES.values()]
+    rows += list(imported)
     rows.append(layer_credit(layer_id))
     if layer_id != "countries":
         rows.append(layer_credit("countries"))
@@ -283,10 +290,12 @@ def region_brief_pdf(
     filters_text: str,
     permalink: str = "",
     today: dt.date | None = None,
+    imported: Sequence[tuple[str, str, str]] = (),
 ) -> bytes:
     """One A4 page: headline figures, theme mix, locator map, sources and licences.
 
-    `profile` is `atlas.indicators.region_profile(...)`; `regions` the layer with geometry.
+    `profile` is `atlas.indicators.region_profile(...)`; `regions` the layer with geometry;
+    `imported` the (title, licence, attribution) of imported datasets in the figures.
     """
     today = today or dt.date.today()
     layer_id = str(profile["layer"])
@@ -326,7 +335,7 @@ def region_brief_pdf(
         chart = fig.add_axes((0.36, 0.235, 0.58, 0.29))
         _theme_chart(chart, profile["theme_mix"], str(profile["name"]), country_name)
         lines = ["Sources and licences"]
-        for title, licence, attribution in credits(layer_id):
+        for title, licence, attribution in credits(layer_id, imported):
             lines.append(textwrap.fill(f"• {title}. Licence: {licence}. Attribution: "
                                        f"{attribution}", 135, subsequent_indent="   "))
         lines.append(textwrap.fill(

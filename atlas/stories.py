@@ -4,7 +4,13 @@ A view is everything a page needs to reproduce what was on screen (page, `MapVie
 plus what the presenter says about it (title, subtitle, talking-point note). A story is a small
 YAML or JSON file, so it can be written by hand, attached to an e-mail and reviewed in a diff.
 Files from outside (uploads) are validated here: wrong structure raises `StoryError`; unknown
-values fall back to defaults with a notice, exactly like a pasted URL.
+values fall back to defaults with a notice, exactly like a pasted URL. Anyone can upload a story
+file, so reading one is bounded: at most MAX_BYTES, MAX_NODES values nested at most MAX_DEPTH
+deep, no YAML anchors or aliases (a 600-byte alias bomb expands to gigabytes), every value
+checked for its type before it is used (a list where text belongs is refused, never `str()`-ed).
+
+Saving never replaces a story silently (an existing id needs `replace=True`) and never replaces a
+shipped story; the pages allow saving and deleting only to the admin (`ui.admin`).
 
 Pure module: no Streamlit. Shipped stories live in `stories/` (read-only); stories saved from the
 app go to the workspace (`ATLAS_WORKSPACE`, default `./workspace/`) under `stories/`.
@@ -12,6 +18,7 @@ app go to the workspace (`ATLAS_WORKSPACE`, default `./workspace/`) under `stori
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import os
@@ -23,9 +30,11 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import yaml
+from slugify import slugify as _transliterated_slug
 
 from atlas.filters import PARAMS, Filters, from_params
 from atlas.paths import ROOT
+from atlas.text import clip
 from atlas.views import MapView, view_from_params
 
 FORMAT = "sse-atlas-story/1"
@@ -37,6 +46,10 @@ MAX_BYTES = 512 * 1024
 MAX_VIEWS = 60
 MAX_TITLE = 140
 MAX_NOTE = 1500
+MAX_DEPTH = 20  # nesting of mappings and lists (a story needs 5)
+MAX_NODES = 20_000  # values in a file (60 full views need about 4,000)
+MAX_NOTICES = 30  # notices kept from one file; the rest are counted
+MAX_ID = 80
 _MAP_KEYS = tuple(f.name for f in fields(MapView))
 _FILTER_KEYS = (*PARAMS, "q")
 _VIEW_KEYS = {"title", "subtitle", "note", "page", "filters", *_MAP_KEYS}
@@ -45,6 +58,10 @@ _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 class StoryError(ValueError):
     """A story file that cannot be used at all (not a story, too big, no views...)."""
+
+
+class StoryExists(StoryError):
+    """Saving would replace another story (pass `replace=True` to mean it)."""
 
 
 @dataclass(frozen=True)
@@ -104,30 +121,52 @@ class Story:
 
 
 def slugify(text: str) -> str:
-    """A file-safe story id from a title: lower-case ASCII letters, digits and dashes."""
-    ascii_text = text.encode("ascii", "ignore").decode().lower()
-    slug = "-".join(re.findall(r"[a-z0-9]+", ascii_text))[:80].strip("-")
-    return slug or "story"
+    """A file-safe story id from a title: lower-case ASCII letters, digits and dashes, other
+    scripts transliterated ('Łódź' → 'lodz', 'Αθήνα' → 'athena'); "story" when nothing is left."""
+    slug = _transliterated_slug(str(text or ""), max_length=MAX_ID, word_boundary=True,
+                                save_order=True)
+    return slug.strip("-") or "story"
+
+
+def _kind(value: object) -> str:
+    """What a non-scalar value is, in words, for an error (never its content)."""
+    if isinstance(value, Mapping):
+        return "mapping"
+    if isinstance(value, list | tuple):
+        return "list"
+    if isinstance(value, bytes | bytearray):
+        return "binary value"
+    if isinstance(value, set | frozenset):
+        return "set"
+    return type(value).__name__
+
+
+def _scalar(value: object, where: str, key: str) -> str:
+    """A single value of a file as text; a list, mapping or anything else is refused with a
+    reason (`str()` of a nested structure is never taken)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, dt.date):  # YAML reads 2024-05-01 as a date
+        return value.isoformat()
+    raise StoryError(f"{where}: {clip(key)} must be a single value, not a {_kind(value)}")
 
 
 def _text(raw: Mapping, key: str, limit: int, where: str, required: bool = False) -> str:
     value = raw.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str | int | float):
-        raise StoryError(f"{where}: {key} must be text")
-    text = str(value).strip()
+    if isinstance(value, bool):
+        value = str(value).lower()
+    if value is not None and not isinstance(value, str | int | float | dt.date):
+        raise StoryError(f"{where}: {key} must be text, not a {_kind(value)}")
+    text = _scalar(value, where, key).strip()
     if required and not text:
         raise StoryError(f"{where}: {key} is missing")
     if len(text) > limit:
         raise StoryError(f"{where}: {key} is longer than {limit} characters")
     return text
-
-
-def _as_param(value: object) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)
 
 
 def view_from_dict(
@@ -140,25 +179,27 @@ def view_from_dict(
     validate values; without them any filter value and region code is accepted."""
     if not isinstance(raw, Mapping):
         raise StoryError(f"{where} must be a mapping")
-    notices = [f"{where}: ignored unknown key {k!r}" for k in raw if k not in _VIEW_KEYS]
+    notices = [f"{where}: ignored unknown key {clip(repr(k))}" for k in raw
+               if k not in _VIEW_KEYS]
     title = _text(raw, "title", MAX_TITLE, where, required=True)
     page = _text(raw, "page", 40, where) or "map"
     if page not in PAGES:
-        notices.append(f"{where}: unknown page {page[:40]!r}; using the map")
+        notices.append(f"{where}: unknown page {clip(repr(page))}; using the map")
         page = "map"
-    map_params = {k: _as_param(raw[k]) for k in _MAP_KEYS if raw.get(k) not in (None, "")}
+    map_params = {k: _scalar(raw[k], where, k) for k in _MAP_KEYS if raw.get(k) not in (None, "")}
     raw_filters = raw.get("filters") or {}
     if not isinstance(raw_filters, Mapping):
         raise StoryError(f"{where}: filters must be a mapping")
     filter_params: dict[str, list[str] | str] = {}
     for key, value in raw_filters.items():
         if key not in _FILTER_KEYS:
-            notices.append(f"{where}: ignored unknown filter {str(key)[:40]!r}")
+            notices.append(f"{where}: ignored unknown filter {clip(repr(key))}")
         elif key == "q":
-            filter_params["q"] = str(value or "")
+            filter_params["q"] = _scalar(value, where, "filter q")
         else:
             items = value if isinstance(value, list | tuple) else [value]
-            filter_params[key] = [str(v) for v in items if v not in (None, "")]
+            filter_params[key] = [_scalar(v, where, f"filter {key}") for v in items
+                                  if v not in (None, "")]
     if allowed is None:
         known = {f: [str(v) for v in _listed(filter_params.get(p))] for p, f in PARAMS.items()}
         known["themes"] = known["themes"] + [map_params.get("theme", "employment")]
@@ -193,12 +234,14 @@ def story_from_dict(
         raise StoryError("a story file must hold a mapping with a title and views")
     fmt = raw.get("format", FORMAT)
     if fmt != FORMAT:
-        raise StoryError(f"unknown story format {str(fmt)[:40]!r} (expected {FORMAT})")
+        shown = clip(repr(fmt)) if isinstance(fmt, str | int | float) else f"a {_kind(fmt)}"
+        raise StoryError(f"unknown story format {shown} (expected {FORMAT})")
     title = _text(raw, "title", MAX_TITLE, "story", required=True)
-    story_id = str(raw.get("id") or slugify(title))
+    story_id = _text(raw, "id", 200, "story") or slugify(title)
     notices: list[str] = []
     if not _ID_RE.match(story_id):
-        notices.append(f"story id {story_id[:40]!r} is not file-safe; using {slugify(title)!r}")
+        notices.append(f"story id {clip(repr(story_id))} is not file-safe; using "
+                       f"{slugify(title)!r}")
         story_id = slugify(title)
     views_raw = raw.get("views")
     if not isinstance(views_raw, list) or not views_raw:
@@ -211,6 +254,9 @@ def story_from_dict(
         views.append(view)
         notices += view_notices
     description = _text(raw, "description", MAX_NOTE, "story")
+    if len(notices) > MAX_NOTICES:
+        notices = [*notices[:MAX_NOTICES - 1],
+                   f"… and {len(notices) - MAX_NOTICES + 1:,} more notices like these"]
     return Story(story_id, title, description, tuple(views)), notices
 
 
@@ -221,21 +267,71 @@ def dumps(story: Story, fmt: str = "yaml") -> str:
     return yaml.safe_dump(story.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
 
+class _StoryLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, bounded for files from anyone: it refuses anchors and aliases
+    (so nothing is expanded: no "billion laughs"), nesting deeper than MAX_DEPTH (instead of a
+    RecursionError) and more than MAX_NODES values, each with a one-line reason."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):  # PyYAML's signature
+        event = self.peek_event()
+        line = f"line {event.start_mark.line + 1}: " if event.start_mark else ""
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise StoryError(f"{line}YAML anchors and aliases (&name, *name) are not allowed "
+                             "in story files")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise StoryError(f"{line}a story file holds at most {MAX_NODES:,} values")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise StoryError(f"{line}nested more than {MAX_DEPTH} levels deep (a story "
+                                 "needs 5)")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    """One line saying what is wrong and where, without quoting the file."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+        return f"character #x{code:04x} at position {exc.position:,} is not allowed"
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}: " if mark is not None else ""
+    return clip(f"{where}{problem or type(exc).__name__}", 160)
+
+
 def parse(data: bytes | str) -> object:
-    """Parse YAML or JSON text (JSON is YAML) with size and safety limits."""
+    """Parse YAML or JSON text (JSON is YAML) with size, nesting and safety limits; every
+    problem is a StoryError with a one-line reason."""
+    if len(data) > MAX_BYTES:
+        raise StoryError(f"story files are at most {MAX_BYTES // 1024} KB")
     if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            raise StoryError(f"story files are at most {MAX_BYTES // 1024} KB")
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise StoryError("a story file must be UTF-8 text") from exc
-    if len(data) > MAX_BYTES:
-        raise StoryError(f"story files are at most {MAX_BYTES // 1024} KB")
+    loader = None
     try:
-        return yaml.safe_load(data)
+        loader = _StoryLoader(data)  # checks the characters first (ReaderError)
+        return loader.get_single_data()
+    except StoryError:
+        raise
     except yaml.YAMLError as exc:
-        raise StoryError(f"not valid YAML or JSON: {str(exc)[:200]}") from exc
+        raise StoryError(f"not valid YAML or JSON ({_yaml_reason(exc)})") from exc
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # e.g. an integer of 5,000 digits, a date 2024-13-45: PyYAML's constructors raise these
+        raise StoryError(f"a value cannot be read ({clip(type(exc).__name__)}: "
+                         f"{clip(str(exc), 80)})") from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def loads(
@@ -278,13 +374,72 @@ def atomic_write(path: Path, text: str) -> None:
     replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def save(story: Story, folder: Path | None = None) -> Path:
-    """Save as `<id>.yaml` in the workspace (never into the shipped `stories/`)."""
+def shipped_ids() -> set[str]:
+    """Ids of the stories shipped with the atlas (file names and the ids they declare): the
+    app never saves over them."""
+    stems = {p.stem for p in SHIPPED_DIR.glob("*.*")} if SHIPPED_DIR.is_dir() else set()
+    return stems | {f.id for f in available([(SHIPPED_DIR, True)])}
+
+
+def _files_of(story_id: str, folder: Path) -> list[Path]:
+    return [p for ext in (".yaml", ".yml", ".json") if (p := folder / f"{story_id}{ext}").exists()]
+
+
+def relative_name(path: Path) -> str:
+    """How a saved story is named to visitors: `stories/<id>.yaml`, never the server's path."""
+    return f"stories/{path.name}"
+
+
+def _create_new(path: Path, text: str) -> None:
+    """Write `path` only if it does not exist, atomically (a full temporary file hard-linked
+    into place), so two saves of one new id cannot both win."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise StoryExists(f"a saved story already has the id '{path.stem}'") from None
+        except OSError:  # no hard links on this file system: exclusive create instead
+            with open(path, "x", encoding="utf-8") as handle:
+                handle.write(text)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def save(story: Story, folder: Path | None = None, replace: bool = False) -> Path:
+    """Save as `<id>.yaml` in the workspace (never into the shipped `stories/`). Refuses the
+    id of a shipped story, and the id of a saved one unless `replace` (StoryExists)."""
     if not _ID_RE.match(story.id):
-        raise StoryError(f"story id {story.id!r} is not file-safe")
-    path = (folder or saved_dir()) / f"{story.id}.yaml"
+        raise StoryError(f"story id {clip(repr(story.id))} is not file-safe")
+    if story.id in shipped_ids():
+        raise StoryError(f"'{story.id}' is the id of a story shipped with the atlas, which "
+                         "cannot be replaced from the app: save it under another title")
+    folder = folder or saved_dir()
+    path = folder / f"{story.id}.yaml"
+    if not replace:
+        if _files_of(story.id, folder):
+            raise StoryExists(f"a saved story already has the id '{story.id}'")
+        _create_new(path, dumps(story))
+        return path
     atomic_write(path, dumps(story))
     return path
+
+
+def delete(story_id: str, folder: Path | None = None) -> bool:
+    """Delete a saved story from the workspace (shipped stories are never deleted); True when
+    a file was removed."""
+    if not _ID_RE.match(story_id or ""):
+        raise StoryError(f"story id {clip(repr(story_id))} is not file-safe")
+    removed = False
+    for path in _files_of(story_id, folder or saved_dir()):
+        path.unlink(missing_ok=True)
+        removed = True
+    return removed
 
 
 @dataclass(frozen=True)
@@ -310,10 +465,12 @@ def available(folders: Sequence[tuple[Path, bool]] | None = None) -> list[StoryF
                 continue
             if not isinstance(raw, Mapping) or not isinstance(raw.get("views"), list):
                 continue
-            story_id = str(raw.get("id") or path.stem)
+            declared, title = raw.get("id"), raw.get("title")
+            story_id = declared if isinstance(declared, str) and _ID_RE.match(declared) \
+                else path.stem
+            title = title.strip() if isinstance(title, str) and title.strip() else story_id
             if story_id not in seen:
-                seen[story_id] = StoryFile(story_id, str(raw.get("title") or story_id)[:MAX_TITLE],
-                                           path, shipped)
+                seen[story_id] = StoryFile(story_id, title[:MAX_TITLE], path, shipped)
     return list(seen.values())
 
 

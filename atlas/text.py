@@ -16,6 +16,11 @@ _SPACES = re.compile(r"\s+")
 # all of them leaves no link, image, emphasis, autolink (`www.`, `a@b.c`, `http:`), Streamlit
 # directive (`:red[…]`, `:material/x:`), emoji short code or LaTeX (`$`) in the text.
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM turns bare URLs and e-mail addresses into links after escapes are resolved, so escaping
+# alone does not stop them: a WORD JOINER (U+2060, invisible) after `www`, before `://`, after
+# `mailto`/`xmpp` and after `@` breaks every pattern its autolink finder looks for.
+_AUTOLINK = re.compile(r"(?i)(?<=www)(?=\.)|(?<=[a-z])(?=://)|(?<=mailto)(?=:)|(?<=xmpp)(?=:)|(?<=@)")
+WORD_JOINER = "\u2060"
 ECHO_CHARS = 40  # how much of an unknown value from a URL or file a notice repeats
 
 
@@ -32,7 +37,7 @@ def inert_markdown(text: object, limit: int | None = None) -> str:
     if text is None or (isinstance(text, float) and text != text):
         return ""
     flat = clip(text, limit) if limit else " ".join(str(text).split())
-    return _PUNCTUATION.sub(r"\\\1", flat)
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, flat))
 
 
 def fold(text: object) -> str:

@@ -2,7 +2,8 @@
 optional map centre/zoom (set by stories and permalinks, never from panning).
 
 Together with `Filters` it is the whole state of a page, so a URL reproduces a view exactly.
-Bad URL values fall back to defaults with a notice (never an exception).
+Bad URL values fall back to defaults with a notice (never an exception) that repeats at most
+`atlas.text.ECHO_CHARS` characters of the value: notices are plain text, shown inert.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from atlas.classify import DEFAULT_SCHEME, SCHEMES
 from atlas.layers import DEFAULT_LAYER, LAYERS
+from atlas.text import clip
 
 METRICS = {
     "initiatives": ("Initiatives", "initiatives"),
@@ -105,14 +107,14 @@ def view_from_params(
             values[key] = raw
         else:
             notices.append(
-                f"Unknown {key} {raw[:40]!r} in the URL; showing {getattr(default, key)!r}."
+                f"Unknown {key} {clip(raw)!r} in the URL; showing {getattr(default, key)!r}."
             )
     points = _first(params, "points")
     if points is not None:
         if points in ("0", "1"):
             values["points"] = points == "1"
         else:
-            notices.append(f"Unknown points {points[:10]!r} in the URL; showing points.")
+            notices.append(f"Unknown points {clip(points)!r} in the URL; showing points.")
     region = _first(params, "region")
     if region:
         layer = str(values.get("layer", default.layer))
@@ -120,14 +122,14 @@ def view_from_params(
         if codes is None or region in codes:
             values["region"] = region
         else:
-            notices.append(f"No region {region[:20]!r} in layer {layer!r}; nothing selected.")
+            notices.append(f"No region {clip(region)!r} in layer {layer!r}; nothing selected.")
     for key, low, high in COORDS:
         raw = _first(params, key)
         if raw is None or raw == "":
             continue
         number = _number(raw, low, high, integer=key == "zoom")
         if number is None:
-            notices.append(f"Unknown {key} {raw[:20]!r} in the URL; ignored.")
+            notices.append(f"Unknown {key} {clip(raw)!r} in the URL; ignored.")
         else:
             values[key] = number
     return MapView(**values), notices  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from atlas.compare import (
 )
 from atlas.exports import SHARE_NOTE, regions_geojson
 from atlas.layers import LAYERS
+from atlas.text import inert_markdown as md
 from atlas.themes import load_themes
 from ui import data, exports, shell, state, widgets
 
@@ -77,7 +78,7 @@ def picker(refs: list[RegionRef], names: dict[RegionRef, str]) -> None:
     if refs:
         row = st.container(horizontal=True)
         for ref in refs:
-            row.button(f"✕ {region_label(names[ref], ref.code)}", key=f"c_remove_{ref}",
+            row.button(f"✕ {md(region_label(names[ref], ref.code))}", key=f"c_remove_{ref}",
                        on_click=remove, args=(str(ref),), help="Remove from the comparison")
     if len(refs) < MAX_REGIONS:
         widgets.search_box("c_query", add, label="Add a region (any layer, any country)",
@@ -101,10 +102,10 @@ def comparison(df, filters, refs: list[RegionRef], names: dict[RegionRef, str]) 
                    "have several).")
     else:
         st.caption("None of these regions has an initiative matching the filters.")
-    records = [c for c in table.columns if c.startswith(RECORDS_PREFIX)]
+    records = [c for c in table.columns if c.startswith(RECORDS_PREFIX)]  # imported names too
     st.info("Counts compare what the sources recorded, not all SSE: Co-ops UK covers UK "
             "co-operatives only (2023), SUSY/TransforMap is a sparse 2016–2018 sample across "
-            f"Europe. See the columns {', '.join(records)} before comparing countries.",
+            f"Europe. See the columns {md(', '.join(records))} before comparing countries.",
             icon="ℹ️")
     prov = exports.about(f"Comparison of {', '.join(str(r) for r in refs)}", filters,
                          data.facets()["sources"], notes=[SHARE_NOTE])
@@ -144,8 +145,8 @@ def main() -> None:
     st.caption(f"Choose {MIN_REGIONS} to {MAX_REGIONS} regions of any layer and country; the "
                "figures follow the filters in the sidebar.")
     refs, notices = selection()
-    for notice in notices:
-        st.warning(notice, icon="⚠️")
+    for notice in notices:  # plain text quoting the URL
+        st.warning(md(notice), icon="⚠️")
     names = {r: widgets.region_names(r.layer).get(r.code, r.code) for r in refs}
     picker(refs, names)
     value = format_refs(refs)

@@ -18,55 +18,16 @@ import pandas as pd
 import streamlit as st
 
 from atlas import importer
-from atlas.access import check_secret, secret_from_env
 from atlas.exports import csv_bytes
 from atlas.ingest import sandbox, worker
 from atlas.ingest.encoding import CHOICES as ENCODINGS
+from atlas.text import inert_markdown
 from atlas.workspace import WorkspaceError
 from ui import data, shell
+from ui.admin import admin_box
 
 NONE = "— none —"
 FLASH = "imp_flash"
-
-
-def configured_secret() -> str | None:
-    """The admin secret: ATLAS_ADMIN_SECRET, else st.secrets["admin_secret"]; None if unset."""
-    from_env = secret_from_env()
-    if from_env:
-        return from_env
-    try:
-        value = st.secrets.get("admin_secret")
-    except Exception:  # no secrets.toml: Streamlit raises on access
-        return None
-    return str(value) if value else None
-
-
-def _unlock(secret: str) -> None:
-    """Button callback (runs before the widgets, so the secret field can be emptied)."""
-    ok = check_secret(st.session_state.get("imp_secret_input", ""), secret)
-    st.session_state["imp_admin"] = ok
-    st.session_state["imp_unlock_failed"] = not ok
-    st.session_state["imp_secret_input"] = ""
-
-
-def admin_box() -> bool:
-    """The admin unlock; True when this session holds the configured secret."""
-    secret = configured_secret()
-    with st.expander("Shared workspace (admin)", expanded=False):
-        if not secret:
-            st.info("Saving is disabled: no admin secret is configured (set ATLAS_ADMIN_SECRET "
-                    "or `admin_secret` in `.streamlit/secrets.toml`). Visitors can still import "
-                    "and explore their data in their own session.")
-            return False
-        if st.session_state.get("imp_admin"):
-            st.success("Unlocked: you can save to and delete from the shared workspace.")
-            st.button("Lock", on_click=lambda: st.session_state.update(imp_admin=False))
-            return True
-        st.text_input("Admin secret", type="password", key="imp_secret_input")
-        st.button("Unlock", on_click=_unlock, args=(secret,))
-        if st.session_state.pop("imp_unlock_failed", False):
-            st.error("That is not the admin secret.")
-    return bool(st.session_state.get("imp_admin"))
 
 
 def upload(limits: importer.Limits) -> tuple[bytes, str] | None:
@@ -383,7 +344,7 @@ def main() -> None:
                 "accepted and why the rest was not, and see it on the map.")
     flash = st.session_state.pop(FLASH, None)
     if flash:
-        st.success(flash[1])
+        st.success(inert_markdown(flash[1]))
     admin = admin_box()
     limits = importer.Limits.from_env()
     st.subheader("1. Your file")

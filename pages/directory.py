@@ -9,7 +9,7 @@ import streamlit as st
 from atlas.exports import REGION_LAYERS, initiatives_frame
 from atlas.filters import Filters, apply
 from atlas.mapview import safe_link
-from atlas.text import fold_series
+from atlas.text import ECHO_CHARS, fold_series
 from atlas.themes import theme_labels
 from ui import data, exports, shell, state, widgets
 
@@ -45,7 +45,7 @@ def detail(df, initiative_id: str, shown_ids: set[str]) -> None:
     """One initiative in full. Every text from data goes through md() or a table cell."""
     rows = df[df["id"] == initiative_id]
     if rows.empty:
-        st.warning(f"There is no initiative with id “{widgets.md(initiative_id[:80])}”.",
+        st.warning(f"There is no initiative with id “{widgets.md(initiative_id, ECHO_CHARS)}”.",
                    icon="⚠️")
         return
     r = rows.iloc[0]
@@ -117,7 +117,7 @@ def main() -> None:
     state.write_url(filters, None, extra={"dq": query.strip(), "id": selected})
 
     st.caption(f"{len(table):,} initiatives match the filters"
-               + (f" and the search “{widgets.md(query.strip())}”" if query.strip() else "")
+               + (f" and the search “{widgets.md(query, ECHO_CHARS)}”" if query.strip() else "")
                + ". Select a row to see it in full.")
     st.dataframe(table, hide_index=True, key="d_table", on_select=picked,
                  selection_mode="single-row", height=420,

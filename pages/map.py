@@ -10,6 +10,7 @@ from atlas.filters import mask
 from atlas.indicators import region_table
 from atlas.layers import LAYERS
 from atlas.mapview import base_map, choropleth_group, points_layer
+from atlas.text import inert_markdown as md
 from atlas.themes import theme_labels
 from atlas.views import BASEMAPS, METRICS
 from ui import data, exports, presenter, shell, state, takeaways
@@ -109,11 +110,11 @@ def side_panel(view, table) -> None:
         return
     rows = table[table["code"] == view.region]
     if rows.empty:
-        st.warning(f"Region {view.region} is not in the {LAYERS[view.layer].label} layer.")
+        st.warning(f"Region {md(view.region)} is not in the {LAYERS[view.layer].label} layer.")
         return
-    r = rows.iloc[0]
-    st.subheader(f"{r['name']}")
-    st.caption(f"{r['code']} · {LAYERS[view.layer].label} · {r['country']}")
+    r = rows.iloc[0]  # names and codes are data: shown as written, never as markup
+    st.subheader(md(r["name"]))
+    st.caption(f"{md(r['code'])} · {LAYERS[view.layer].label} · {md(r['country'])}")
     st.metric("Initiatives (with filters)", fmt_number(r["initiatives"]))
     year = f" ({int(r['population_year'])})" if r["population_year"] == r["population_year"] \
         and r["population_year"] is not None else ""

@@ -25,6 +25,7 @@ from atlas.exports import REGION_LAYERS, SHARE_NOTE, initiatives_frame, regions_
 from atlas.filters import mask
 from atlas.indicators import region_profile
 from atlas.layers import LAYERS
+from atlas.text import ECHO_CHARS
 from atlas.themes import theme_labels
 from ui import data, exports, shell, state, takeaways, widgets
 
@@ -68,7 +69,7 @@ def main() -> None:
     view = state.current_view()
     st.title("Region profile")
     if view.region and view.region not in data.region_codes()[view.layer]:
-        st.warning(f"There is no region “{widgets.md(view.region[:30])}” in "
+        st.warning(f"There is no region “{widgets.md(view.region, ECHO_CHARS)}” in "
                    f"{LAYERS[view.layer].label}. Search for it by name or code below.")
         state.set_view(region="")
         view = state.current_view()

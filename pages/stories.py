@@ -16,10 +16,12 @@ from atlas import stories
 from atlas.filters import Filters
 from atlas.indicators import region_table
 from atlas.layers import LAYERS
-from atlas.stories import MAX_NOTE, MAX_TITLE, Story, StoryError, View
+from atlas.stories import MAX_NOTE, MAX_TITLE, Story, StoryError, StoryExists, View
 from atlas.story_example import STORY_ID as EXAMPLE_ID
+from atlas.text import clip, inert_markdown
 from atlas.views import METRICS
 from ui import data, presenter, shell, state, takeaways
+from ui.admin import admin_box, is_admin
 
 STORY = "_story"  # the working copy (a Story), played and edited
 STEP = "story_step"  # 1-based step of the player
@@ -132,7 +134,7 @@ def prepare() -> None:
     files = stories.available()
     chosen = next((f for f in files if f.id == wanted), None)
     if wanted and chosen is None:
-        _message("warning", f"No story {wanted[:60]!r}; showing the example story.")
+        _message("warning", f"No story {clip(repr(wanted))}; showing the example story.")
     chosen = chosen or next((f for f in files if f.id == EXAMPLE_ID), None)
     chosen = chosen or (files[0] if files else None)
     story = _open_path(chosen.path) if chosen else None
@@ -152,6 +154,12 @@ def prepare() -> None:
 
 
 # --- player ---------------------------------------------------------------------------------
+
+
+def plain_paragraphs(text: str) -> str:
+    """A talking point from a story file as plain text for Markdown, its paragraphs kept."""
+    paragraphs = (inert_markdown(p) for p in text.replace("\r\n", "\n").split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def _present_on() -> None:
@@ -174,10 +182,10 @@ def player(story: Story) -> None:
                         disabled=step <= 1, shortcut="Left", width="stretch")
         next_col.button("Next ▶", key="story_next", on_click=_go, args=(step + 1,),
                         disabled=step >= n, shortcut="Right", width="stretch")
-        st.caption(f"View {step} of {n} · {story.title}")
+        st.caption(inert_markdown(f"View {step} of {n} · {story.title}"))
         if saved.note:
             with st.container(key="story_note"):
-                st.markdown(saved.note)
+                st.markdown(plain_paragraphs(saved.note))
         link = stories.permalink(replace(saved, map=view, filters=filters))
         st.markdown(f"[Open this view on its page]({link})")
         if not presenter.on():
@@ -284,19 +292,52 @@ def _new_story() -> None:
     st.session_state[MODE] = "edit"
 
 
+def _save_id(story: Story) -> str:
+    """The id a story is saved under: its own, or one from its title for a new story and for
+    a copy of a shipped one (which is never saved over)."""
+    if story.id in ("", "new-story") or story.id in stories.shipped_ids():
+        return stories.slugify(story.title)
+    return story.id
+
+
 def _save() -> None:
+    """Save button callback; the right is checked here, not only by the disabled button."""
+    if not is_admin():
+        _message("error", "Saving stories to the shared workspace needs the admin secret.")
+        return
     story = _collect()
     if story is None or not story.views:
         return
-    if story.id == "new-story" or not story.id:
-        story = replace(story, id=stories.slugify(story.title))
+    story = replace(story, id=_save_id(story))
     try:
-        path = stories.save(story)
+        path = stories.save(story, replace=bool(st.session_state.get("se_replace")))
+    except StoryExists as exc:
+        _message("error", f"Not saved: {exc}. Tick \u201cReplace the saved story\u201d to "
+                 "replace it, or change the story title.")
+        return
     except (OSError, StoryError) as exc:
         _message("error", f"Could not save: {exc}")
         return
+    st.session_state["se_replace"] = False
     _use(story, st.session_state.get(STEP, 1))
-    _message("success", f"Saved to {path}. Play it from /stories?story={story.id}")
+    _message("success", f"Saved as {stories.relative_name(path)} in the shared workspace. "
+             f"Play it from /stories?story={story.id}")
+
+
+def _delete_saved() -> None:
+    """Delete the open story from the workspace (admin only; shipped stories never)."""
+    story: Story | None = st.session_state.get(STORY)
+    if story is None or not is_admin() or not st.session_state.get("se_delete_sure"):
+        return
+    try:
+        removed = stories.delete(story.id)
+    except (OSError, StoryError) as exc:
+        _message("error", f"Could not delete: {exc}")
+        return
+    st.session_state["se_delete_sure"] = False
+    if removed:
+        _message("success", f"Deleted the saved story '{story.id}' (this copy stays open, "
+                 "not saved).")
 
 
 def _upload() -> None:
@@ -315,15 +356,17 @@ def _upload() -> None:
 
 
 def _summary(v: View) -> str:
+    """One line of Markdown on what a view shows; every value in it is escaped (filter values
+    may be an imported dataset's names)."""
     m = v.map
-    parts = [f"page **{v.page}**", LAYERS[m.layer].label, METRICS[m.metric][0]]
+    parts = [LAYERS[m.layer].label, METRICS[m.metric][0]]
     if m.metric == "theme_share":
         parts[-1] += f" ({m.theme})"
     if m.region:
         parts.append(f"region {m.region}")
     if not v.filters.is_empty():
         parts.append(v.filters.describe())
-    return " · ".join(parts)
+    return f"page **{inert_markdown(v.page)}** · " + inert_markdown(" · ".join(parts))
 
 
 def editor(story: Story | None) -> None:
@@ -335,7 +378,7 @@ def editor(story: Story | None) -> None:
                  max_chars=MAX_NOTE)
     st.caption(f"id `{story.id}` · {len(story.views)} views")
     for i, v in enumerate(story.views):
-        with st.expander(f"{i + 1}. {v.title}"):
+        with st.expander(inert_markdown(f"{i + 1}. {v.title}")):
             st.markdown(_summary(v))
             st.text_input("Title", value=v.title, key=_k("title", i), max_chars=MAX_TITLE)
             st.text_input("Subtitle", value=v.subtitle, key=_k("subtitle", i),
@@ -371,9 +414,16 @@ def editor(story: Story | None) -> None:
         c[1].checkbox("Open the map on the selected region", value=True, key="se_add_frame")
         c[2].button("Add view", on_click=_edit, args=("add",), type="primary", icon="➕")
     collected = _collect() or story
+    admin = admin_box("Visitors can still build, play and download stories in their own "
+                      "session.")
+    saved_ids = {f.id for f in stories.available() if not f.shipped}
+    target = _save_id(collected)
+    if admin and target in saved_ids:
+        st.checkbox(f"Replace the saved story '{target}'", key="se_replace")
     c = st.columns(3)
-    c[0].button("Save to workspace", on_click=_save, disabled=not story.views, icon="💾",
-                help=f"Writes {stories.saved_dir()}/<id>.yaml")
+    c[0].button("Save to workspace", key="se_save", on_click=_save,
+                disabled=not (admin and story.views), icon="💾",
+                help="Writes stories/<id>.yaml in the shared workspace (admin only)")
     c[1].download_button("Download YAML", data=stories.dumps(collected),
                          file_name=f"{collected.id}.yaml", mime="application/x-yaml",
                          on_click="ignore", disabled=not story.views)
@@ -382,6 +432,12 @@ def editor(story: Story | None) -> None:
                          on_click="ignore", disabled=not story.views)
     st.file_uploader("Open a story file (YAML or JSON)", type=["yaml", "yml", "json"],
                      key="se_upload", on_change=_upload)
+    if admin and story.id in saved_ids:
+        d = st.columns([2, 1])
+        d[0].checkbox(f"Yes, delete the saved story '{story.id}' for everyone",
+                      key="se_delete_sure")
+        d[1].button("Delete saved story", key="se_delete_saved", on_click=_delete_saved,
+                    disabled=not st.session_state.get("se_delete_sure"))
     state.write_url(Filters(), None, extra={"story": story.id, "mode": "edit"})
 
 
@@ -408,7 +464,7 @@ def _mode_changed() -> None:
 def main() -> None:
     story: Story | None = st.session_state.get(STORY)
     for kind, text in st.session_state.pop(MESSAGES, []):
-        getattr(st, kind)(text)
+        getattr(st, kind)(inert_markdown(text))  # they quote files and URLs
     if not presenter.on():
         st.title("Stories", anchor=False)
         files = stories.available()

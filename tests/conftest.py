@@ -13,6 +13,16 @@ from atlas.themes import theme_bits
 os.environ["ATLAS_APPTEST"] = "1"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_admin_throttle():
+    """Every test starts with no wrong admin secret counted: AppTest sessions all come from
+    one client key, so failures would otherwise carry over from test to test."""
+    from atlas import access
+
+    access.THROTTLE.reset()
+    yield
+
+
 def synthetic_rows() -> pd.DataFrame:
     rows = [
         # id, name, description, country, themes, legal, source, nuts3, nuts2, uk

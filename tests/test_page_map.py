@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from atlas.offline import external_urls
+from atlas.text import inert_markdown as md
 from tests.apptest import open_page
 
 
@@ -81,13 +82,13 @@ def test_query_params_restore_the_view():
 
 def test_selected_region_from_url_shows_side_panel():
     at = _run({"layer": "nuts2", "region": "ITH5"})
-    assert any(s.value == "Emilia-Romagna" for s in at.subheader)
+    assert any(s.value == md("Emilia-Romagna") for s in at.subheader)
 
 
 def test_bad_query_params_give_a_notice_not_a_traceback():
     at = _run({"layer": "nuts9", "theme": "<script>alert(1)</script>", "region": "XX99"})
     warnings = " ".join(w.value for w in at.warning)
-    assert "nuts9" in warnings and "<script>" in warnings
+    assert "nuts9" in warnings and md("<script>") in warnings  # shown as written
     assert at.selectbox(key="v_layer").value == "nuts2"
 
 
@@ -99,4 +100,4 @@ def test_a_click_on_a_region_selects_it(monkeypatch):
     monkeypatch.setattr(streamlit_folium, "st_folium", lambda *a, **k: (real(*a, **k), clicked)[1])
     at = _run({"points": "0"})
     assert at.query_params["region"] == "ITH5"
-    assert any(s.value == "Emilia-Romagna" for s in at.subheader)
+    assert any(s.value == md("Emilia-Romagna") for s in at.subheader)

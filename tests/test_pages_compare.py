@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from atlas.text import inert_markdown as md
 from tests.apptest import open_page as open_app
 
 PAGE = "pages/compare.py"
@@ -50,7 +51,7 @@ def test_regions_without_data_are_compared_as_zero():
 def test_bad_regions_in_the_url_give_notices_not_a_traceback():
     at = open_page({"regions": "nuts2:XX99,<script>,nuts2:ITH5"})
     warnings = " ".join(w.value for w in at.warning)
-    assert "XX99" in warnings and "layer:code" in warnings
+    assert "XX99" in warnings and md("layer:code") in warnings
     assert list(compared(at)["Code"]) == ["ITH5"]
     assert any("Add one more region" in i.value for i in at.info)
     assert at.query_params["regions"] == "nuts2:ITH5"

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from atlas import stories
 from atlas.classify import PALETTE, PALETTE_HIGH_CONTRAST
 from atlas.story_example import PATH, STORY_ID
+from atlas.text import inert_markdown as md
 from tests.apptest import open_page
 
 STORIES = "pages/stories.py"
@@ -75,20 +76,20 @@ def test_region_brief_button_when_a_region_is_selected():
 def test_story_player_steps_and_applies_each_view():
     at = _run({"story": STORY_ID, "step": "2", "present": "1"}, STORIES)
     second, third = EXAMPLE.views[1], EXAMPLE.views[2]
-    assert at.title[0].value == second.title
+    assert at.title[0].value == md(second.title)  # plain text, as written
     assert any(second.note[:40] in m.value for m in at.markdown)
     assert at.sidebar.multiselect(key="f_themes").value == list(second.filters.themes)
     assert at.button(key="story_prev").proto.disabled is False
     at.button(key="story_next").click().run()
     assert not at.exception
-    assert at.title[0].value == third.title
+    assert at.title[0].value == md(third.title)
     assert at.query_params["step"] == "3" and at.query_params["present"] == "1"
     assert at.sidebar.multiselect(key="f_source").value == ["susy"]
     args = _map_args(at)
     assert args["center"] == [third.map.lat, third.map.lon] and args["zoom"] == third.map.zoom
     assert "Initiatives" in args["feature_group"] and "initiatives" in args["feature_group"]
     at.button(key="story_prev").click().run()
-    assert at.title[0].value == second.title
+    assert at.title[0].value == md(second.title)  # plain text, as written
 
 
 def test_last_step_disables_next_and_unknown_story_falls_back():
@@ -98,11 +99,12 @@ def test_last_step_disables_next_and_unknown_story_falls_back():
     assert at.button(key="story_next").proto.disabled is True
     assert at.query_params["step"] == str(n)
     at = _run({"story": "no-such-story"}, STORIES)
-    assert any("no-such-story" in w.value for w in at.warning)
+    assert any(md("'no-such-story'") in w.value for w in at.warning)
 
 
 def test_build_a_story_from_the_current_view_and_save_it(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path))
+    monkeypatch.setenv("ATLAS_ADMIN_SECRET", "correct horse")
     at = _run({"layer": "uk_regions", "region": "UKJ", "theme": "housing", "points": "0"})
     at.switch_page(STORIES).run()
     assert not at.exception
@@ -111,9 +113,13 @@ def test_build_a_story_from_the_current_view_and_save_it(tmp_path, monkeypatch):
     at.text_area(key="se_add_note").input("Talking point")
     at.button[[b.label for b in at.button].index("Add view")].click().run()
     assert not at.exception
-    at.button[[b.label for b in at.button].index("Save to workspace")].click().run()
+    assert at.button(key="se_save").disabled  # not unlocked yet
+    at.text_input(key="imp_secret_input").set_value("correct horse")
+    at.button(key="imp_unlock").click().run()
+    at.button(key="se_save").click().run()
     assert not at.exception
     saved = tmp_path / "stories" / "new-story.yaml"
+    assert not any(str(tmp_path) in s.value for s in at.success)  # no server path shown
     assert saved.exists(), [s.value for s in at.success]
     story, notices = stories.loads(saved.read_bytes())
     view = story.views[0]

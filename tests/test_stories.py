@@ -135,13 +135,14 @@ def test_frame_fits_a_region():
 
 def test_save_is_atomic_and_listed_before_shipped(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path))
-    story = _story(id="sse-in-crisis-recovery", title="My version")
+    story = _story(id="my-version", title="My version")
     path = stories.save(story)
-    assert path == tmp_path / "stories" / "sse-in-crisis-recovery.yaml"
+    assert path == tmp_path / "stories" / "my-version.yaml"
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
     listed = stories.available()
-    mine = [f for f in listed if f.id == "sse-in-crisis-recovery"]
+    mine = [f for f in listed if f.id == "my-version"]
     assert len(mine) == 1 and not mine[0].shipped and mine[0].title == "My version"
+    assert listed[0].id == "my-version"  # saved stories are listed first
     assert stories.loads(path.read_bytes())[0] == story
     with pytest.raises(StoryError):
         stories.save(_story(id="../escape"))

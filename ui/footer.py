@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.sources import SOURCES
+from atlas.text import inert_markdown
 from ui import data
 
 
@@ -25,8 +26,8 @@ def render() -> None:
             where = "saved in this atlas" if source.saved else "imported in this session only"
             st.text(f"Imported ({where}): {source.title} — {source.rows:,} rows. "
                     f"Licence: {source.license}. Attribution: {source.attribution}.")
-        st.markdown("Boundaries and population:\n\n"
-                    + "\n".join(f"- {credit}" for credit in geo_credits))
+        st.markdown("Boundaries and population:\n\n"  # sidecar text: data, shown as written
+                    + "\n".join(f"- {inert_markdown(credit)}" for credit in geo_credits))
         st.caption(
             "Every shipped file has a `.meta.yaml` sidecar (origin, licence, build steps, "
             "sha256) in `data/` and `geo/`. NUTS boundaries: non-commercial use under the "

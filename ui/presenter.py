@@ -22,6 +22,7 @@ from atlas.mapview import (
     esc,
     points_layer,
 )
+from atlas.text import inert_markdown
 from atlas.themes import theme_labels
 from atlas.views import METRICS, MapView
 from ui import data, state
@@ -86,8 +87,9 @@ def palette() -> tuple[str, ...]:
 
 
 def header(title: str, subtitle: str = "") -> None:
-    """The big title and subtitle of a view (text escaped: it may come from a story file)."""
-    st.title(title, anchor=False)
+    """The big title and subtitle of a view, both plain text as written: they may come from a
+    story file, a URL's filters or imported data."""
+    st.title(inert_markdown(title), anchor=False)
     if subtitle:
         st.html(f'<p class="atlas-subtitle">{esc(subtitle)}</p>')
 

@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from atlas.text import inert_markdown
 from ui import data, footer, presenter, sidebar, state
 
 log = logging.getLogger("sse_atlas")
@@ -47,7 +48,7 @@ def run(main: Callable[[], None], prepare: Callable[[], None] | None = None) -> 
         data.initiatives()
         state.start_session(data.facets(), data.region_codes())
     except (FileNotFoundError, ValueError) as exc:
-        st.error(f"The atlas data could not be loaded: {exc}")
+        st.error(f"The atlas data could not be loaded: {inert_markdown(exc, 200)}")
         st.stop()
     if prepare is not None:
         prepare()

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import streamlit as st
 
 from atlas.filters import PARAMS, Filters, from_params
+from atlas.text import inert_markdown
 from atlas.views import MapView, view_from_params
 
 FILTER_KEYS = {  # Filters field → widget key
@@ -61,9 +62,10 @@ def presenting() -> bool:
 
 
 def show_notices() -> None:
-    """URL problems found at session start, shown once, never as an exception."""
+    """URL problems found at session start, shown once, never as an exception. A notice is
+    plain text that quotes the URL: shown inert, so a pasted link is never a link here."""
     for notice in st.session_state.pop(_NOTICES, []):
-        st.warning(notice, icon="⚠️")
+        st.warning(inert_markdown(notice), icon="⚠️")
 
 
 def current_filters() -> Filters:

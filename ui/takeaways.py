@@ -19,11 +19,17 @@ from atlas.filters import Filters
 from atlas.indicators import region_profile
 from atlas.themes import theme_labels
 from atlas.views import MapView
-from ui import data, presenter
+from ui import data, exports, presenter
 
 
 def _slug(*parts: str) -> str:
     return stories.slugify("-".join(p for p in parts if p))
+
+
+def imported_credits() -> list[tuple[str, str, str]]:
+    """(title, licence, attribution) of each imported dataset, as the exports cite it: their
+    initiatives are in the figures, so the take-aways credit them too."""
+    return [exports.source_credit(s.id) for s in data.imported_sources()]
 
 
 def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: str,
@@ -35,6 +41,10 @@ def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: st
     values = table.set_index("code")[view.metric]
     palette = presenter.palette()
     note = "The UK is not in NUTS 2024." if view.layer.startswith("nuts") else ""
+    attribution = render.attribution_lines(view.layer) + [
+        f"{name}. Licence: {licence}. Attribution: {credit}"
+        for name, licence, credit in imported_credits()
+    ]
 
     def make() -> bytes:
         return render.map_png(
@@ -51,7 +61,7 @@ def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: st
             outlines=outlines,
             center=view.center,
             zoom=view.zoom,
-            attribution=render.attribution_lines(view.layer),
+            attribution=attribution,
             note=note,
             size=size,
         )
@@ -66,6 +76,7 @@ def brief_maker(layer_id: str, code: str, filters: Filters) -> Callable[[], byte
     regions, outlines = data.layer(layer_id), data.layer("countries")
     link = stories.permalink(stories.View(title="", map=MapView(layer=layer_id, region=code),
                                           filters=filters))
+    imported = imported_credits()
 
     def make() -> bytes:
         profile = region_profile(df, table, layer_id, code, filters, countries)
@@ -77,6 +88,7 @@ def brief_maker(layer_id: str, code: str, filters: Filters) -> Callable[[], byte
             country_name=str(match.iloc[0]) if len(match) else str(profile["country"]),
             filters_text=filters.describe(theme_labels()),
             permalink=link,
+            imported=imported,
         )
 
     return make

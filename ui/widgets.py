@@ -14,6 +14,7 @@ from atlas import offline
 from atlas.layers import LAYER_IDS, LAYERS
 from atlas.mapview import base_map, points_group
 from atlas.search import RegionIndex
+from atlas.text import ECHO_CHARS
 from atlas.text import inert_markdown as md
 from ui import data
 
@@ -64,14 +65,14 @@ def search_box(
         return
     matches = search_index().search(query, limit=limit, prefer_layer=prefer_layer)
     if not matches:
-        st.info(f"No region matches “{md(query[:60])}”. Try its code (e.g. ITH5) or another "
-                "spelling.")
+        st.info(f"No region matches “{md(query, ECHO_CHARS)}”. Try its code (e.g. ITH5) or "
+                "another spelling.")
         return
     if all(m.how == "similar" for m in matches):
         st.caption("No exact match. Did you mean:")
     for m in matches:
-        st.button(m.label(), key=f"{key}_pick_{m.ref}", on_click=on_pick, args=(m.layer, m.code),
-                  width="stretch")
+        st.button(md(m.label()), key=f"{key}_pick_{m.ref}", on_click=on_pick,
+                  args=(m.layer, m.code), width="stretch")
 
 
 def _region_geometry(layer_id: str, code: str):

@@ -51,6 +51,7 @@ LEGACY = ["cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "iso8859_2
           "iso8859_7", "iso8859_15", "mac_roman", "cp850"]
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n|$)")
 _NON_ASCII_LINE = re.compile(rb"^[^\n]*[\x80-\xff]", re.M)
+_LEAD_BYTES = bytes(range(0xC0, 0x100))  # UTF-8 lead bytes (and Latin letters elsewhere)
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,12 @@ def _scan(stream: BinaryIO, codec: str) -> _Scan:
     out = _Scan(bad_lines=[])
     for first, piece in chunks(stream):
         if _decodes(piece, codec):
-            out.good += len(_NON_ASCII_LINE.findall(piece))
+            # Characters beyond ASCII that decode: counted by their lead bytes (C speed);
+            # for UTF-8 each is evidence for it, which is what the count is used for.
+            out.good += len(piece) - len(piece.translate(None, _LEAD_BYTES))
             if len(out.good_sample) < SAMPLE_BYTES:
-                out.good_sample += b"\n".join(_NON_ASCII_LINE.findall(piece)[:200]) + b"\n"
+                lines = _NON_ASCII_LINE.findall(piece[:SAMPLE_BYTES * 4])
+                out.good_sample += b"\n".join(lines)[:SAMPLE_BYTES] + b"\n"
             continue
         for number, line in _lines(first, piece):
             if line.isascii():
