@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny synthetic initiatives table (labelled synthetic) for pure-logic tests."""
 
 import os
+import sys
 
 import pandas as pd
 import pytest
@@ -21,6 +22,15 @@ def _fresh_admin_throttle():
 
     access.THROTTLE.reset()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """AppTest leaves the page script it ran installed as `__main__` (Streamlit does that for
+    each run); a process spawned by a later test would run that script again and fail."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def synthetic_rows() -> pd.DataFrame:

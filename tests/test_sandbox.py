@@ -89,3 +89,21 @@ def test_one_import_at_a_time_by_default(tmp_path):
     first.join()
     assert "b:waiting" in stages
     assert ends["b"] - started > 1.0  # b ran after a, not beside it
+
+
+def test_children_never_run_the_page_script_streamlit_installed_as_main(tmp_path, monkeypatch):
+    """Streamlit runs each page as `__main__`; multiprocessing would run that file again in
+    every child (a page script that needs Streamlit's globals failed there, ending every import
+    in "the reader process ended")."""
+    import sys
+    import types
+
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    raw = sandbox.run(worker.read, b"name\nA\n", "f.csv", None, Limits(), None)
+    assert raw.read == 1
+    assert not marker.exists()

@@ -3,6 +3,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from atlas.paths import SHARED_SOURCES
 from atlas.sources import clean_url, coordinate_issue, normalise_country, read_coopsuk, read_susy
@@ -72,6 +73,7 @@ def test_read_susy_accounts_for_every_row(tmp_path):
     assert result.unmapped["susy tag: other"] == 1
 
 
+@pytest.mark.skipif(not VOCABS.is_dir(), reason="needs the ESSGlobal vocabularies in ../shared")
 def test_read_coopsuk_uses_geo_container_and_maps_sector_ica_and_ownership(tmp_path):
     header = (
         "Identifier,Name,Description,Organisational Structure,Primary Activity,Activities,"

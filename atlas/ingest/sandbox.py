@@ -13,7 +13,10 @@ must not be the process that pays. So the data page reads and checks files in a 
 - `tick(seconds)` is called between polls: the page draws progress there, and Streamlit stops
   the page's run there when the visitor leaves, which kills the child (`finally`);
 - at most `ATLAS_IMPORT_WORKERS` children run at once (default 1 on a 2-core machine:
-  one core stays free for the map); the others wait their turn, within their own budget.
+  one core stays free for the map); the others wait their turn, within their own budget;
+- neither the fork server nor a child runs the parent's `__main__`: under Streamlit that is
+  the page script being run (Streamlit installs it as `__main__`), which multiprocessing would
+  otherwise execute again in every child, or fail on (`_without_main`).
 
 No Streamlit here; `atlas.importer` functions are what the children run.
 """
@@ -27,6 +30,7 @@ import resource
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing import spawn
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -39,6 +43,23 @@ PRELOAD = ["atlas.ingest.preload"]
 _slots_lock = threading.Lock()
 _slots: threading.BoundedSemaphore | None = None
 _context = None
+_starting = threading.local()  # set while this thread starts a child (see _without_main)
+_MAIN_KEYS = ("init_main_from_path", "init_main_from_name", "main_path")
+_preparation_data = spawn.get_preparation_data
+
+
+def _without_main(name: str) -> dict:
+    """multiprocessing's start-up data for a new process, without the parent's main module
+    while the sandbox starts its own processes (everything a child runs is importable by
+    name); unchanged for anyone else's processes."""
+    data = _preparation_data(name)
+    if getattr(_starting, "on", False):
+        for key in _MAIN_KEYS:
+            data.pop(key, None)
+    return data
+
+
+spawn.get_preparation_data = _without_main  # popen_forkserver and forkserver look it up here
 
 
 def _workers() -> int:
@@ -154,7 +175,11 @@ def _supervise(func: Callable, args: tuple, limits: Limits, started: float, dead
     child = ctx.Process(target=_child, args=(send, func, args, ceiling), daemon=True,
                         name="atlas-import")
     try:
-        child.start()
+        _starting.on = True
+        try:
+            child.start()
+        finally:
+            _starting.on = False
         send.close()
         while not receive.poll(POLL_S):
             if not child.is_alive() and not receive.poll(0):
