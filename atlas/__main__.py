@@ -56,14 +56,17 @@ def add_import_parser(sub) -> None:
         "import",
         help="check and save your own register (CSV, XLSX, GeoJSON) into the workspace",
         description="Read, validate and place a register of initiatives; save it into the "
-        "workspace (ATLAS_WORKSPACE) unless --dry-run. Exit 0 when the file could be read "
-        "(even with rejected rows), 2 with a one-line reason when it could not.",
+        "workspace (ATLAS_WORKSPACE) unless --dry-run. A dataset id that is saved already is "
+        "refused unless --replace. Exit 0 when the file could be read (even with rejected "
+        "rows), 2 with a one-line reason when it could not or the id is taken.",
     )
     i.add_argument("file", type=Path)
     i.add_argument("--dry-run", action="store_true", help="report only, save nothing")
     i.add_argument("--json", action="store_true", help="print the report as one JSON object")
     i.add_argument("--name", help="dataset name shown in the app (default: the file name)")
     i.add_argument("--id", dest="dataset_id", help="dataset id (default: from the name)")
+    i.add_argument("--replace", action="store_true",
+                   help="replace the saved dataset with the same id (without it: exit 2)")
     i.add_argument("--license", default="not stated", help="licence of the dataset")
     i.add_argument("--attribution", default="", help="how to credit the dataset")
     i.add_argument("--sheet", help="XLSX sheet to read (default: the first with data)")
@@ -90,14 +93,15 @@ def add_import_parser(sub) -> None:
 
 
 def run_import_command(args) -> int:
-    """Run `import`; 0 when the file could be read, 2 (one line on stderr) when not.
+    """Run `import`; 0 when the file could be read, 2 (one line on stderr) when not, or when
+    the dataset id is saved already and --replace was not given (checked before reading).
 
     A CSV is streamed block by block straight into the workspace (atlas.import_stream), with
     no size or row limit: memory stays about one block's worth. XLSX and GeoJSON are read
     whole, within ATLAS_MAX_UPLOAD_MB and ATLAS_MAX_ROWS, as on the data page."""
     from atlas import import_stream, importer
     from atlas.exports import csv_bytes
-    from atlas.workspace import Workspace, WorkspaceError
+    from atlas.workspace import DatasetExists, Workspace, WorkspaceError
 
     mapping: dict[str, object] = {}
     for item in args.map:
@@ -131,6 +135,9 @@ def run_import_command(args) -> int:
             staged = None
             if not args.dry_run:
                 workspace.check_id(options.dataset_id)
+                workspace.recover()  # what killed imports left behind
+                if not args.replace and workspace.exists(options.dataset_id):
+                    raise DatasetExists(options.dataset_id)
                 if stream:
                     staged = stack.enter_context(workspace.staging(options.dataset_id))
             layers = importer.load_all_layers(args.geo_dir)
@@ -143,6 +150,9 @@ def run_import_command(args) -> int:
                 result = importer.import_path(args.file, options, sheet=args.sheet,
                                               overrides=mapping, layers=layers,
                                               encoding=args.encoding)
+        except DatasetExists as exc:
+            print(f"error: {_taken(exc.dataset_id)}", file=sys.stderr)
+            return 2
         except (importer.ImportFailure, WorkspaceError, FileNotFoundError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -160,6 +170,9 @@ def run_import_command(args) -> int:
         if not args.dry_run:
             try:
                 saved = _save(workspace, result, staged, title, args, report)
+            except DatasetExists as exc:  # saved by someone else while this file was read
+                print(f"error: {_taken(exc.dataset_id)}", file=sys.stderr)
+                return 2
             except (WorkspaceError, OSError) as exc:
                 print(f"error: the report is fine but saving failed: {exc}", file=sys.stderr)
                 return 3
@@ -183,11 +196,16 @@ def _print_report(report: dict, as_json: bool, folder: Path | None) -> None:
 def _save(workspace, result, staged: Path | None, title: str, args, report: dict):
     """The import's rows as the dataset's new version (streamed: the file written already)."""
     about = {"title": title, "license": args.license, "attribution": args.attribution,
-             "origin": args.file.name, "report": report}
+             "origin": args.file.name, "report": report, "replace": args.replace}
     if staged is not None:
         return workspace.save_file(result.options.dataset_id, staged, rows=result.accepted,
                                    **about)
     return workspace.save(result.options.dataset_id, result.rows, **about)
+
+
+def _taken(dataset_id: str) -> str:
+    return (f"a saved dataset already has the id '{dataset_id}': pass --replace to replace "
+            "it, or --id to save under another id")
 
 
 if __name__ == "__main__":

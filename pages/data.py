@@ -281,23 +281,33 @@ def keep(result: importer.ImportResult, admin: bool) -> None:
                  disabled=not result.accepted):
         use_in_session(result, token)
         st.rerun()
-    existing = data.workspace().get(opts.dataset_id)
-    help_text = ("Replaces the saved dataset with the same name." if existing else
+    existing = data.workspace().exists(opts.dataset_id)
+    replace = existing and c2.checkbox(
+        "Replace the existing dataset", key="imp_replace", disabled=not admin,
+        help="A dataset with this id is saved already; tick to replace it with this file.")
+    help_text = ("A dataset with this id is saved already: saving replaces it only with the "
+                 "box above ticked." if existing else
                  "Saved datasets appear for every visitor and survive restarts.")
     if c2.button("Save to the shared workspace", key="imp_save",
                  disabled=not (admin and result.accepted), help=help_text):
         if not admin:  # the button is disabled; never trust that alone
             st.error("Saving needs the admin secret.")
             return
-        try:
+        if existing and not replace:
+            st.error(inert_markdown(f"Nothing saved: a saved dataset already has the id "
+                                    f"'{opts.dataset_id}'. Tick 'Replace the existing "
+                                    "dataset' to replace it, or change the dataset name."))
+            return
+        try:  # replace=False also refuses an id saved meanwhile by someone else
             saved = data.workspace().save(opts.dataset_id, result.rows, title=opts.title,
                                           license=opts.license, attribution=opts.attribution,
                                           origin="uploaded through the data page",
-                                          report=result.report())
+                                          report=result.report(), replace=replace)
         except (WorkspaceError, OSError) as exc:
             st.error("Saving failed:")
             st.text(str(exc))
             return
+        st.session_state.pop("imp_replace", None)  # the next save asks again
         data.remove_session_import(saved.id)
         st.session_state[FLASH] = ("success", f"Saved as dataset '{saved.id}' "
                                    f"({saved.rows:,} rows).")

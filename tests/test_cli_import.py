@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from atlas.__main__ import main
+from atlas.schema import conform
 from atlas.workspace import Workspace
 from tests import import_fixtures as fx
 
@@ -135,3 +137,69 @@ def test_encoding_can_be_chosen_on_the_command_line(tmp_path):
     assert done.returncode == 0 and "iso8859-2" in json.loads(done.stdout)["format"]
     done = cli(str(path), "--dry-run", "--encoding", "klingon", workspace=tmp_path / "ws")
     assert done.returncode == 2 and "unknown text encoding" in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])  # streamed into staging / read whole
+def test_importing_into_a_saved_id_needs_replace(italian, tmp_path, capsys, kind):
+    path = italian
+    if kind == "xlsx":
+        path = tmp_path / "registro_sintetico.xlsx"
+        path.write_bytes(fx.xlsx_register())
+    ws = tmp_path / "ws"
+    base = ["import", str(path), "--workspace", str(ws), "--id", "registro", "--json"]
+    if kind == "xlsx":
+        base += ["--sheet", "Register"]
+    assert main([*base, "--license", "CC-BY-4.0"]) == 0
+    first = Workspace(ws).get("registro")
+    capsys.readouterr()
+    assert main([*base, "--license", "CC0-1.0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # refused before reading: no report
+    assert err.splitlines() == ["error: a saved dataset already has the id 'registro': pass "
+                                "--replace to replace it, or --id to save under another id"]
+    assert Workspace(ws).get("registro") == first
+    assert main([*base, "--license", "CC0-1.0", "--replace"]) == 0
+    assert json.loads(capsys.readouterr().out)["saved"]["id"] == "registro"
+    replaced = Workspace(ws).get("registro")
+    assert replaced.license == "CC0-1.0" and replaced.file != first.file
+
+
+def test_refusal_is_one_line_without_a_traceback(italian, tmp_path):
+    ws = tmp_path / "ws"
+    assert cli(str(italian), "--id", "registro", workspace=ws).returncode == 0
+    done = cli(str(italian), "--id", "registro", workspace=ws)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "--replace" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_help_names_replace(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "--replace" in capsys.readouterr().out
+
+
+def test_an_import_first_removes_what_killed_imports_left(italian, tmp_path, capsys):
+    folder = tmp_path / "ws" / "datasets"
+    folder.mkdir(parents=True)
+    stale = [folder / ".tmp-other-0123456789abcdef0123.parquet-abc",
+             folder / "other-0123456789abcdef0123.parquet", folder / "other.lock"]
+    for path in stale:
+        path.write_bytes(b"partial")
+    assert main(["import", str(italian), "--workspace", str(tmp_path / "ws"), "--id", "r"]) == 0
+    assert not any(path.exists() for path in stale)
+    assert [d.id for d in Workspace(tmp_path / "ws").datasets()] == ["r"]
+
+
+def test_an_id_saved_while_the_file_was_read_is_refused_too(italian, tmp_path, capsys,
+                                                           monkeypatch):
+    """The early check passed, then another import saved the id: the save itself refuses."""
+    ws = tmp_path / "ws"
+    other = conform(pd.DataFrame({"id": ["t:1"], "name": ["Synthetic other"], "lat": [44.5],
+                                  "lon": [11.3], "source": ["t"]}))
+    Workspace(ws).save("registro", other, title="Other", license="x")
+    monkeypatch.setattr(Workspace, "exists", lambda self, dataset_id: False)
+    assert main(["import", str(italian), "--workspace", str(ws), "--id", "registro"]) == 2
+    assert "already has the id 'registro': pass --replace" in capsys.readouterr().err
+    assert Workspace(ws).get("registro").title == "Other"
+    assert not [p for p in (ws / "datasets").iterdir() if p.name.startswith(".tmp")]

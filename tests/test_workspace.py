@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -46,7 +47,10 @@ def test_save_list_load_replace_delete(tmp_path):
     assert saved.meta["accounting"] == {"read": 4, "accepted": 3}
     assert saved.meta["sha256"] == sha256_of(saved.file)
     assert [d.title for d in ws.datasets()] == ["My <b>data</b>"]
-    ws.save("my-data", rows(5, "b"), title="My data v2", license="CC0-1.0")
+    with pytest.raises(WorkspaceError, match="already has the id 'my-data'"):
+        ws.save("my-data", rows(5, "b"), title="My data v2", license="CC0-1.0")
+    assert ws.get("my-data").rows == 3  # refused: nothing replaced
+    ws.save("my-data", rows(5, "b"), title="My data v2", license="CC0-1.0", replace=True)
     assert ws.get("my-data").rows == 5
     assert ws.load("my-data")["name"].iloc[0] == "Synthetic b 0"
     assert len(ws.load_all()) == 5
@@ -115,7 +119,7 @@ KILL_AT_COMMIT = """
     workspace.os.replace = replace
     rows = conform(pd.DataFrame({"id": ["t:new"], "name": ["Synthetic new"], "lat": [1.0],
                                  "lon": [1.0], "source": ["t"]}))
-    workspace.Workspace().save("alpha", rows, title="Alpha v2", license="x")
+    workspace.Workspace().save("alpha", rows, title="Alpha v2", license="x", replace=True)
 """
 
 
@@ -135,7 +139,7 @@ def test_a_save_killed_at_any_step_keeps_the_earlier_version(tmp_path, stage):
                  and p.name not in (after.get("alpha").file.name,
                                     after.get("alpha").file.name + ".meta.yaml")]
     assert leftovers  # the interrupted version is there, unreferenced...
-    after.sweep(keep_recent=False)  # ...and swept later
+    after.recover()  # ...and removed later
     assert after.load("alpha").shape[0] == 4
 
 
@@ -151,7 +155,7 @@ LOOP_SAVES = """
                                      "name": [f"Synthetic {n}"] * 20000,
                                      "lat": [44.5] * 20000, "lon": [11.3] * 20000,
                                      "source": ["t"] * 20000}))
-        ws.save("alpha", rows, title=f"Alpha {n}", license="x")
+        ws.save("alpha", rows, title=f"Alpha {n}", license="x", replace=True)
         print(n, flush=True)
 """
 
@@ -190,3 +194,42 @@ def test_pointer_names_the_current_version(tmp_path):
     saved = ws.save("p", rows(1), title="P", license="x")
     pointer = json.loads((ws.folder / "p.current.json").read_text())
     assert pointer["file"] == saved.file.name and pointer["sha256"] == saved.sha256
+
+
+def test_a_staged_save_refuses_an_existing_id_unless_replace(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.save("s", rows(2), title="S", license="x")
+    with ws.staging("s") as staged:
+        rows(3, "b").to_parquet(staged, index=False)
+        with pytest.raises(WorkspaceError, match="already has the id 's'"):
+            ws.save_file("s", staged, rows=3, title="S2", license="x")
+        assert ws.get("s").rows == 2
+        assert ws.save_file("s", staged, rows=3, title="S2", license="x", replace=True).rows == 3
+    assert ws.load("s")["name"].iloc[0] == "Synthetic b 0"
+    assert not [p.name for p in ws.folder.iterdir() if p.name.startswith(".tmp")
+                or p.name.endswith(".lock")]
+
+
+def test_two_threads_saving_one_new_id_exactly_one_wins(tmp_path):
+    """App sessions are threads of one process: the lock holds between them too."""
+    ws = Workspace(tmp_path)
+    barrier, outcome = threading.Barrier(2), {}
+
+    def save(tag: str) -> None:
+        frame = rows(5000, tag)
+        barrier.wait(timeout=30)
+        try:
+            ws.save("t", frame, title=tag, license="x")
+            outcome[tag] = "saved"
+        except WorkspaceError as exc:
+            outcome[tag] = str(exc)
+
+    threads = [threading.Thread(target=save, args=(tag,)) for tag in "xy"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    winners = [tag for tag, what in outcome.items() if what == "saved"]
+    assert len(winners) == 1 and len(outcome) == 2, outcome
+    assert "already has the id 't'" in outcome[({"x", "y"} - set(winners)).pop()]
+    assert ws.get("t").title == winners[0]

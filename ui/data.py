@@ -68,7 +68,7 @@ def workspace():
     """The shared workspace (folder from ATLAS_WORKSPACE, read at call time)."""
     from atlas.workspace import Workspace
 
-    return Workspace()
+    return Workspace.opened()  # recovers interrupted saves once per process (app start)
 
 
 @st.cache_resource(show_spinner="Loading saved datasets…", max_entries=4)
