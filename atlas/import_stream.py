@@ -248,6 +248,7 @@ class _Counting:
 def _raw(columns: list[str], records: list[list[str]], lines: list[int],
          rejected: list[dict]) -> RawTable:
     cells, keep = cell_frame(columns, records, lines, rejected)
+    rejected.sort(key=lambda r: r["line"])  # as importer._table: by line
     return RawTable("csv", columns, cells, keep, rejected)
 
 

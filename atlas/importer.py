@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -28,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from atlas import paths
 from atlas import themes as th
@@ -36,7 +34,8 @@ from atlas.build import place
 from atlas.duplicates import HashIndex, Links, merge, text_hashes
 from atlas.ingest.encoding import decode_bytes
 from atlas.ingest.errors import ImportFailure
-from atlas.ingest.limits import ENV_MAX_MB, ENV_MAX_ROWS, Limits
+from atlas.ingest.limits import ENV_MAX_MB, Limits
+from atlas.ingest.limits import ENV_MAX_ROWS as ENV_MAX_ROWS  # re-exported
 from atlas.layers import LAYERS
 from atlas.placement import (
     FAR_OUTSIDE_DEG,
@@ -202,6 +201,7 @@ def _table(fmt: str, header: list[str], records: list[list[str]], lines: list[in
     """Pad short records, reject long ones, drop empty unnamed columns, dedupe the header."""
     columns, warnings = unique_columns(header)
     cells, keep_lines = cell_frame(columns, records, lines, rejected)
+    rejected.sort(key=lambda r: r["line"])  # unreadable records, then too-long ones: by line
     empty = [c for i, c in enumerate(columns) if not clean_text(header[i] if i < len(header)
              else "") and not (cells[c] != "").any()]  # fmt: skip
     cells = cells.drop(columns=empty)
@@ -386,111 +386,29 @@ def read_csv_text(text: str, limits: Limits, delimiter: str | None = None) -> Ra
     return _table("csv", header, records, lines, rejected, delimiter=delimiter)
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return format(value, ".15g")
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def read_xlsx(data: bytes, limits: Limits, sheet: str | None = None) -> RawTable:
     """One sheet of a workbook (the first with data unless `sheet` is given); rows numbered
-    as in the spreadsheet. Formulas give their cached value, never run."""
-    import zipfile
+    as in the spreadsheet. Formulas give their cached value, never run. The limits hold on
+    what the file really holds (atlas.ingest.xlsx), never on what it claims."""
+    from atlas.ingest import xlsx
 
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise ImportFailure(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
-    try:
-        names = list(wb.sheetnames)
-        if sheet is not None and sheet not in names:
-            raise ImportFailure(f"no sheet {sheet!r} in the workbook (sheets: {', '.join(names)})")
-        order = [sheet] if sheet else names
-        for name in order:
-            header, records, lines = None, [], []
-            for number, values in enumerate(
-                wb[name].iter_rows(min_row=1, values_only=True), start=1
-            ):
-                cells = [_cell_text(v) for v in values]
-                if not any(c.strip() for c in cells):
-                    continue
-                if header is None:
-                    header = cells
-                    continue
-                records.append(cells)
-                lines.append(number)
-                if len(records) > limits.max_rows:
-                    raise ImportFailure(f"the sheet has more than {limits.max_rows:,} rows (the "
-                                        f"limit; set {ENV_MAX_ROWS} to change it)")
-            if header is not None:
-                return _table("xlsx", header, records, lines, [], sheet=name, sheets=names)
-        raise ImportFailure(f"sheet {sheet!r} is empty" if sheet else "the workbook has no data")
-    finally:
-        wb.close()
+    found = xlsx.read_sheet(data, limits, sheet)
+    return _table("xlsx", found.header, found.records, found.lines, [], sheet=found.name,
+                  sheets=found.names)
 
 
 def read_geojson(data: bytes, limits: Limits) -> RawTable:
-    """Features' properties as columns, plus the point (polygons: a representative point)."""
-    from shapely.geometry import shape
+    """Features' properties as columns, plus the point: a Point's own, a line's or polygon's
+    representative point (flagged in the warnings), reprojected from a declared CRS. Features
+    that are not usable (invalid geometry, coordinates out of range) are rejected rows with
+    their reason (atlas.ingest.geojson)."""
+    from atlas.ingest import geojson
 
-    text, _ = decode(data)
-    try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise ImportFailure(f"not valid JSON: {exc}") from exc
-    if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
-        features = doc.get("features")
-    elif isinstance(doc, dict) and doc.get("type") == "Feature":
-        features = [doc]
-    elif isinstance(doc, list):
-        features = doc
-    else:
-        raise ImportFailure("JSON, but not a GeoJSON FeatureCollection or Feature")
-    if not isinstance(features, list):
-        raise ImportFailure("GeoJSON `features` is not a list")
-    if len(features) > limits.max_rows:
-        raise ImportFailure(f"the file has more than {limits.max_rows:,} features (the limit; "
-                            f"set {ENV_MAX_ROWS} to change it)")
-    keys: dict[str, None] = {}
-    props_list, points, lines, rejected = [], [], [], []
-    for number, feature in enumerate(features, start=1):
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            rejected.append({"line": number, "reason": "not a GeoJSON Feature"})
-            continue
-        props = feature.get("properties") or {}
-        if not isinstance(props, dict):
-            props = {"properties": props}
-        row = {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-               if isinstance(v, dict | list) else _cell_text(v) for k, v in props.items()}
-        keys.update(dict.fromkeys(row))
-        lat = lon = ""
-        geometry = feature.get("geometry")
-        if geometry:
-            try:
-                geom = shape(geometry)
-                if not geom.is_empty:
-                    point = geom if geom.geom_type == "Point" else geom.representative_point()
-                    lon, lat = format(point.x, ".7g"), format(point.y, ".7g")
-            except (ValueError, TypeError, KeyError, AttributeError, IndexError,
-                    shapely.errors.GEOSException):  # fmt: skip
-                pass
-        props_list.append(row)
-        points.append((lat, lon))
-        lines.append(number)
-    header = [*keys, "geometry latitude", "geometry longitude"]
-    records = [[p.get(k, "") for k in keys] + [lat, lon] for p, (lat, lon)
-               in zip(props_list, points, strict=True)]
-    if not features:
-        raise ImportFailure("the GeoJSON has no features")
-    return _table("geojson", header, records, lines, rejected, encoding="utf-8")
+    found = geojson.read_features(data, limits)
+    table = _table("geojson", found.header, found.records, found.lines, found.rejected,
+                   encoding=found.encoding)
+    table.warnings[:0] = found.warnings
+    return table
 
 
 def read_bytes(data: bytes, name: str = "", sheet: str | None = None,
