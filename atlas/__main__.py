@@ -140,7 +140,9 @@ def run_import_command(args) -> int:
                     raise DatasetExists(options.dataset_id)
                 if stream:
                     staged = stack.enter_context(workspace.staging(options.dataset_id))
-            layers = importer.load_all_layers(args.geo_dir)
+            # the default layers are loaded once the file has been read (a refused file does
+            # not pay for them)
+            layers = importer.load_all_layers(args.geo_dir) if args.geo_dir else None
             if stream:
                 result = import_stream.stream_path(args.file, options, out=staged,
                                                    overrides=mapping, layers=layers,
