@@ -23,8 +23,7 @@ import json
 import math
 import os
 import re
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,6 +35,8 @@ from atlas.filters import PARAMS, Filters, from_params
 from atlas.paths import ROOT
 from atlas.text import clip
 from atlas.views import MapView, view_from_params
+from atlas.workspace import atomic_write as replace_atomically
+from atlas.workspace import create_exclusively
 
 FORMAT = "sse-atlas-story/1"
 #: Page id → URL path of the page (the map is the app's default page at "/").
@@ -351,26 +352,9 @@ def saved_dir() -> Path:
     return workspace_dir() / "stories"
 
 
-def _replace_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Fallback when `atlas.workspace` is absent: temp file beside `path`, then os.replace."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def atomic_write(path: Path, text: str) -> None:
-    """Write text so that a crash never leaves half a story behind (reuses the workspace's
-    fsyncing helper when the importer's `atlas.workspace` module is there)."""
+    """Write text so that a crash never leaves half a story behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        from atlas.workspace import atomic_write as replace_atomically
-    except ImportError:
-        replace_atomically = _replace_atomically
     replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
@@ -390,27 +374,6 @@ def relative_name(path: Path) -> str:
     return f"stories/{path.name}"
 
 
-def _create_new(path: Path, text: str) -> None:
-    """Write `path` only if it does not exist, atomically (a full temporary file hard-linked
-    into place), so two saves of one new id cannot both win."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise StoryExists(f"a saved story already has the id '{path.stem}'") from None
-        except OSError:  # no hard links on this file system: exclusive create instead
-            with open(path, "x", encoding="utf-8") as handle:
-                handle.write(text)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def save(story: Story, folder: Path | None = None, replace: bool = False) -> Path:
     """Save as `<id>.yaml` in the workspace (never into the shipped `stories/`). Refuses the
     id of a shipped story, and the id of a saved one unless `replace` (StoryExists)."""
@@ -424,7 +387,11 @@ def save(story: Story, folder: Path | None = None, replace: bool = False) -> Pat
     if not replace:
         if _files_of(story.id, folder):
             raise StoryExists(f"a saved story already has the id '{story.id}'")
-        _create_new(path, dumps(story))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            create_exclusively(path, dumps(story))  # of two saves of a new id, one wins
+        except FileExistsError:
+            raise StoryExists(f"a saved story already has the id '{story.id}'") from None
         return path
     atomic_write(path, dumps(story))
     return path

@@ -140,9 +140,10 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     _fsync_dir(path.parent)
 
 
-def _create_exclusively(path: Path, text: str, dataset_id: str) -> None:
-    """Write `path` complete, only if it does not exist (DatasetExists otherwise): a hard
-    link of a finished temporary file never replaces a file, unlike a rename."""
+def create_exclusively(path: Path, text: str) -> None:
+    """Write `path` complete, only if it does not exist (FileExistsError otherwise): a hard
+    link of a finished temporary file never replaces a file, unlike a rename, so of two
+    writers of one new file exactly one wins. Used for dataset pointers and saved stories."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
     tmp = Path(tmp_name)
     try:
@@ -153,13 +154,10 @@ def _create_exclusively(path: Path, text: str, dataset_id: str) -> None:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            raise DatasetExists(dataset_id) from None
+            raise
         except OSError:  # no hard links on this file system: exclusive create instead
-            try:
-                with open(path, "x", encoding="utf-8") as fh:
-                    fh.write(text)
-            except FileExistsError:
-                raise DatasetExists(dataset_id) from None
+            with open(path, "x", encoding="utf-8") as fh:
+                fh.write(text)
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -420,7 +418,10 @@ class Workspace:
         atlas processes; this also stops a writer that bypassed it from being overwritten."""
         text = json.dumps(pointer)
         if expected is None:
-            _create_exclusively(self._pointer(dataset_id), text, dataset_id)
+            try:
+                create_exclusively(self._pointer(dataset_id), text)
+            except FileExistsError:
+                raise DatasetExists(dataset_id) from None
             return
         if self._pointer_state(dataset_id) != expected:
             raise WorkspaceError(f"dataset '{dataset_id}' changed while this save ran: "
