@@ -1,6 +1,6 @@
 """`python -m benchmarks [--quick] [--json PATH]`: the atlas from 10 thousand to 3 million rows.
 
-For each size N, on synthetic initiatives (atlas.synth, labelled `synthetic`):
+For each size N, on synthetic initiatives (atlas.build.synth, labelled `synthetic`):
 1. import   a CSV of N rows: `python -m atlas import` (streamed block by block) vs pandas
             reading it whole (benchmarks.importing);
 2. server   table load, filter + aggregate latency over realistic filter changes, map server
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from atlas import paths, synth
+from atlas import paths
+from atlas.build import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"

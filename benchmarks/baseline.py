@@ -18,13 +18,13 @@ import pandas as pd
 from folium.plugins import MarkerCluster
 
 from atlas import paths
-from atlas.classify import classify, colours
-from atlas.filters import Filters, apply, mask
-from atlas.indicators import per_100k
-from atlas.layers import LAYERS
-from atlas.mapview import popup_html, popup_parts
+from atlas.analysis.indicators import per_100k
+from atlas.model.classify import classify, colours
+from atlas.model.filters import Filters, apply, mask
+from atlas.model.layers import LAYERS
+from atlas.model.themes import theme_bits
+from atlas.present.mapview import popup_html, popup_parts
 from atlas.text import fold_series
-from atlas.themes import theme_bits
 
 
 def load(data_dir: Path) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def load(data_dir: Path) -> pd.DataFrame:
 def region_table(
     df: pd.DataFrame, regions: pd.DataFrame, layer_id: str, f: Filters, theme: str | None
 ) -> pd.DataFrame:
-    """The pre-issue-7 `atlas.indicators.region_table` (copies every filtered row)."""
+    """The pre-issue-7 `atlas.analysis.indicators.region_table` (copies every filtered row)."""
     column = LAYERS[layer_id].column
     keep = mask(df, f)
     sub = df.loc[keep & df[column].notna().to_numpy()]

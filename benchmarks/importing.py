@@ -3,10 +3,10 @@
 Each runs in its own process (`python -m benchmarks.importing MODE CSV OUT`), which reports
 its own peak resident memory (getrusage), so one import's memory never mixes with another's.
 
-- `importer`: `python -m atlas import CSV` exactly as a user runs it (atlas.import_stream:
+- `importer`: `python -m atlas import CSV` exactly as a user runs it (atlas.ingest.stream:
   blocks of text parsed by Arrow, every rule of the data page's importer per block, rows
   appended to Parquet in the workspace); the saved dataset is then moved to OUT.
-- `naive`: `pandas.read_csv` of the whole file, then placing (`atlas.build.place`, the
+- `naive`: `pandas.read_csv` of the whole file, then placing (`atlas.geo.join.place`, the
   shipped build's point-in-polygon join) and writing at once: the baseline. It checks less
   than the importer does (names and coordinate ranges only).
 """
@@ -29,10 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from atlas.build import place
-from atlas.layers import LAYER_IDS
-from atlas.regions import load_layer
-from atlas.schema import arrow_schema
+from atlas.geo.join import place
+from atlas.geo.regions import load_layer
+from atlas.model.layers import LAYER_IDS
+from atlas.model.schema import arrow_schema
 
 TEXT = pa.string()
 THEMES = pa.list_(pa.string())
@@ -87,9 +87,9 @@ def naive_import(csv: Path, out: Path) -> int:
 
 def app_importer(csv: Path, out: Path) -> int:
     """`python -m atlas import CSV` into a scratch workspace; its dataset file moves to `out`."""
-    from atlas import synth
-    from atlas.__main__ import main as atlas
-    from atlas.workspace import Workspace
+    from atlas.cli import main as atlas
+    from atlas.build import synth
+    from atlas.store.workspace import Workspace
 
     with tempfile.TemporaryDirectory(dir=out.parent) as ws:
         with contextlib.redirect_stdout(io.StringIO()):

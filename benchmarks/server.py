@@ -19,12 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from atlas import filters, offline
-from atlas.aggregate import point_grid
-from atlas.filters import Filters, mask
-from atlas.indicators import region_table
-from atlas.initiatives import load_initiatives
-from atlas.mapview import (
+from atlas.analysis.aggregate import point_grid
+from atlas.analysis.indicators import region_table
+from atlas.geo.regions import background_outlines, load_layer
+from atlas.model import filters
+from atlas.model.filters import Filters, mask
+from atlas.model.sources import short_titles as source_titles
+from atlas.model.themes import theme_labels
+from atlas.present import offline
+from atlas.present.mapview import (
     MARKER_LIMIT,
     POPUP_CACHE_LIMIT,
     base_map,
@@ -33,9 +36,7 @@ from atlas.mapview import (
     points_layer,
     popup_parts,
 )
-from atlas.regions import background_outlines, load_layer
-from atlas.sources import short_titles as source_titles
-from atlas.themes import theme_labels
+from atlas.store.initiatives import load_initiatives
 from benchmarks import baseline
 
 MAP_LAYER = "nuts3"

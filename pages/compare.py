@@ -7,7 +7,7 @@ from functools import partial
 
 import streamlit as st
 
-from atlas.compare import (
+from atlas.analysis.compare import (
     MAX_REGIONS,
     MIN_REGIONS,
     RECORDS_PREFIX,
@@ -23,10 +23,10 @@ from atlas.compare import (
     region_mixes,
     theme_multiples,
 )
-from atlas.exports import SHARE_NOTE, regions_geojson
-from atlas.layers import LAYERS
+from atlas.model.layers import LAYERS
+from atlas.model.themes import load_themes
+from atlas.present.exports import SHARE_NOTE, regions_geojson
 from atlas.text import inert_markdown as md
-from atlas.themes import load_themes
 from ui import data, exports, shell, state, widgets
 
 SELECTION = "_compare_sel"  # the chosen regions as `layer:code` strings; survives page changes

@@ -2,7 +2,8 @@
 
 Upload (or paste) → pick the sheet → map the columns (suggested) → check → confirm region
 names and keyword themes → use it in this session, or save it for everyone (admin secret).
-All the work is in atlas.importer / atlas.placement / atlas.workspace; reading and checking
+All the work is in atlas.ingest.importer / atlas.geo.placement / atlas.store.workspace; reading and
+checking
 run in a child process with a time and memory budget (atlas.ingest.sandbox), stopped when
 the visitor leaves. Text from the user's file is only shown in tables or as plain text,
 never as markup.
@@ -17,12 +18,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas import importer
-from atlas.exports import csv_bytes
-from atlas.ingest import sandbox, worker
+from atlas.ingest import importer, sandbox, worker
 from atlas.ingest.encoding import CHOICES as ENCODINGS
+from atlas.present.exports import csv_bytes
+from atlas.store.workspace import WorkspaceError
 from atlas.text import inert_markdown
-from atlas.workspace import WorkspaceError
 from ui import data, shell
 from ui.admin import admin_box
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from atlas.exports import REGION_LAYERS, initiatives_frame
-from atlas.filters import Filters, apply
-from atlas.mapview import safe_link
+from atlas.model.filters import Filters, apply
+from atlas.model.themes import theme_labels
+from atlas.present.exports import REGION_LAYERS, initiatives_frame
+from atlas.present.mapview import safe_link
 from atlas.text import ECHO_CHARS, fold_series
-from atlas.themes import theme_labels
 from ui import data, exports, shell, state, widgets
 
 SORTS = ("Name", "Country", "Region", "Source", "Legal form", "Themes")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from atlas import offline
-from atlas.classify import SCHEMES, fmt_number, fmt_percent
-from atlas.filters import mask
-from atlas.indicators import region_table
-from atlas.layers import LAYERS
-from atlas.mapview import base_map, choropleth_group, points_layer
+from atlas.analysis.indicators import region_table
+from atlas.model.classify import SCHEMES, fmt_number, fmt_percent
+from atlas.model.filters import mask
+from atlas.model.layers import LAYERS
+from atlas.model.themes import theme_labels
+from atlas.model.views import BASEMAPS, METRICS
+from atlas.present import offline
+from atlas.present.mapview import base_map, choropleth_group, points_layer
 from atlas.text import inert_markdown as md
-from atlas.themes import theme_labels
-from atlas.views import BASEMAPS, METRICS
 from ui import data, exports, presenter, shell, state, takeaways
 
 ATTRIBUTIONS = [

@@ -8,8 +8,7 @@ from functools import partial
 
 import streamlit as st
 
-from atlas.classify import fmt_number, fmt_percent
-from atlas.compare import (
+from atlas.analysis.compare import (
     RegionRef,
     activity_mix,
     category_table,
@@ -21,12 +20,13 @@ from atlas.compare import (
     mix_table,
     theme_bars,
 )
-from atlas.exports import REGION_LAYERS, SHARE_NOTE, initiatives_frame, regions_geojson
-from atlas.filters import mask
-from atlas.indicators import region_profile
-from atlas.layers import LAYERS
+from atlas.analysis.indicators import region_profile
+from atlas.model.classify import fmt_number, fmt_percent
+from atlas.model.filters import mask
+from atlas.model.layers import LAYERS
+from atlas.model.themes import theme_labels
+from atlas.present.exports import REGION_LAYERS, SHARE_NOTE, initiatives_frame, regions_geojson
 from atlas.text import ECHO_CHARS
-from atlas.themes import theme_labels
 from ui import data, exports, shell, state, takeaways, widgets
 
 EUROPE = "Europe (all data)"

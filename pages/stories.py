@@ -12,14 +12,14 @@ from dataclasses import replace
 
 import streamlit as st
 
-from atlas import stories
-from atlas.filters import Filters
-from atlas.indicators import region_table
-from atlas.layers import LAYERS
-from atlas.stories import MAX_NOTE, MAX_TITLE, Story, StoryError, StoryExists, View
-from atlas.story_example import STORY_ID as EXAMPLE_ID
+from atlas.analysis.indicators import region_table
+from atlas.build.story_example import STORY_ID as EXAMPLE_ID
+from atlas.model.filters import Filters
+from atlas.model.layers import LAYERS
+from atlas.model.views import METRICS
+from atlas.store import stories
+from atlas.store.stories import MAX_NOTE, MAX_TITLE, Story, StoryError, StoryExists, View
 from atlas.text import clip, inert_markdown
-from atlas.views import METRICS
 from ui import data, presenter, shell, state, takeaways
 from ui.admin import admin_box, is_admin
 

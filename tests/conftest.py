@@ -6,9 +6,9 @@ import sys
 import pandas as pd
 import pytest
 
-from atlas.filters import search_text
-from atlas.schema import conform
-from atlas.themes import theme_bits
+from atlas.model.filters import search_text
+from atlas.model.schema import conform
+from atlas.model.themes import theme_bits
 
 # AppTest runs pages in-process; see ui/shell._leave_file_based_navigation.
 os.environ["ATLAS_APPTEST"] = "1"
@@ -18,7 +18,7 @@ os.environ["ATLAS_APPTEST"] = "1"
 def _fresh_admin_throttle():
     """Every test starts with no wrong admin secret counted: AppTest sessions all come from
     one client key, so failures would otherwise carry over from test to test."""
-    from atlas import access
+    from atlas.store import access
 
     access.THROTTLE.reset()
     yield
@@ -81,7 +81,7 @@ def nuts2_regions() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def layers() -> dict:
     """Every regional layer, loaded once for all the import tests."""
-    from atlas.importer import load_all_layers
+    from atlas.ingest.importer import load_all_layers
 
     return load_all_layers()
 
@@ -89,6 +89,6 @@ def layers() -> dict:
 @pytest.fixture(scope="session")
 def index(layers):
     """Region names and codes of `layers`, with their spatial indexes (built once)."""
-    from atlas.placement import RegionIndex
+    from atlas.geo.placement import RegionIndex
 
     return RegionIndex(layers)

@@ -12,7 +12,7 @@ import json
 
 from hypothesis import strategies as st
 
-from atlas.exports import xlsx_bytes
+from atlas.present.exports import xlsx_bytes
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 FORMULA = '=HYPERLINK("http://evil.example","click")'

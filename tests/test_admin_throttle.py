@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from atlas import access
-from atlas.access import Throttle, client_key
+from atlas.store import access
+from atlas.store.access import Throttle, client_key
 from tests.apptest import open_page
 
 SECRET = "correct horse"
@@ -94,10 +94,10 @@ def test_parallel_tries_are_all_counted():
 
 def test_failures_are_logged_without_the_secret_tried(clock, caplog):
     throttle = Throttle(threshold=2, clock=clock)
-    with caplog.at_level(logging.WARNING, logger="atlas.access"):
+    with caplog.at_level(logging.WARNING, logger="atlas.store.access"):
         for _ in range(3):
             throttle.check("hunter2-guess", SECRET, KEYS)
-    records = [r for r in caplog.records if r.name == "atlas.access"]
+    records = [r for r in caplog.records if r.name == "atlas.store.access"]
     assert len(records) == 3 and "refused unchecked" in records[-1].getMessage()
     assert all("hunter2" not in r.getMessage() and SECRET not in r.getMessage()
                for r in records)

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas import aggregate
-from atlas.aggregate import GRID_OFFSET, PointGrid, mercator, morton, point_grid
-from atlas.mapview import MARKER_LIMIT, POPUP_LINES, _PointLayer, cells_group, points_layer
+from atlas.analysis import aggregate
+from atlas.analysis.aggregate import GRID_OFFSET, PointGrid, mercator, morton, point_grid
+from atlas.present.mapview import MARKER_LIMIT, POPUP_LINES, _PointLayer, cells_group, points_layer
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from atlas import paths
-from atlas.initiatives import load_initiatives
-from atlas.provenance import REQUIRED, read_sidecar, sha256_of
-from atlas.schema import COLUMN_NAMES
-from atlas.stats import collect
+from atlas.build.stats import collect
+from atlas.model.provenance import REQUIRED, read_sidecar, sha256_of
+from atlas.model.schema import COLUMN_NAMES
+from atlas.store.initiatives import load_initiatives
 
 
 @pytest.fixture(scope="module")

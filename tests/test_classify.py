@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas.classify import classify, colours, fmt_number, fmt_percent, legend_labels
+from atlas.model.classify import classify, colours, fmt_number, fmt_percent, legend_labels
 
 
 @pytest.mark.parametrize("scheme", ["quantiles", "equal_interval", "natural_breaks"])
@@ -45,7 +45,7 @@ def test_fisher_jenks_matches_the_reference_implementation():
 
     import mapclassify
 
-    from atlas.classify import fisher_jenks
+    from atlas.model.classify import fisher_jenks
 
     data = np.random.default_rng(1).lognormal(size=200)
     with warnings.catch_warnings():
@@ -60,7 +60,7 @@ def test_quantiles_and_equal_intervals_match_mapclassify(seed):
 
     import mapclassify
 
-    from atlas.classify import equal_interval_bounds, quantile_bounds
+    from atlas.model.classify import equal_interval_bounds, quantile_bounds
 
     rng = np.random.default_rng(seed)
     data = rng.lognormal(size=int(rng.integers(3, 400)))

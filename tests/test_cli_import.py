@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atlas.__main__ import main
-from atlas.schema import conform
-from atlas.workspace import Workspace
+from atlas.cli import main
+from atlas.model.schema import conform
+from atlas.store.workspace import Workspace
 from tests import import_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def test_xlsx_is_saved_and_found_by_the_next_process(tmp_path, capsys, monkeypat
     report = json.loads(capsys.readouterr().out)
     assert report["saved"]["id"] == "synthetic-uk-register" and report["saved"]["rows"] == 4
     done = subprocess.run(
-        [sys.executable, "-c", "from atlas.workspace import Workspace; "
+        [sys.executable, "-c", "from atlas.store.workspace import Workspace; "
          "print([(d.id, d.license, d.rows) for d in Workspace().datasets()])"],
         cwd=ROOT, env={**os.environ, "ATLAS_WORKSPACE": str(tmp_path / "ws")},
         capture_output=True, text=True, timeout=60)

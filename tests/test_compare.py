@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from atlas.compare import (
+from atlas.analysis.compare import (
     MAX_REGIONS,
     RECORDS_PREFIX,
     RegionRef,
@@ -23,8 +23,8 @@ from atlas.compare import (
     theme_bars,
     theme_multiples,
 )
-from atlas.filters import Filters
-from atlas.themes import NO_THEME
+from atlas.model.filters import Filters
+from atlas.model.themes import NO_THEME
 
 CODES = {"nuts2": {"ITH5", "ITH4", "UKX"}, "uk_regions": {"UKI", "UKC"}}
 

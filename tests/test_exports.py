@@ -13,7 +13,8 @@ import pytest
 import shapely
 from openpyxl import load_workbook
 
-from atlas.exports import (
+from atlas.model.filters import Filters
+from atlas.present.exports import (
     INITIATIVE_COLUMNS,
     csv_zip_bytes,
     initiatives_frame,
@@ -23,7 +24,6 @@ from atlas.exports import (
     regions_geojson,
     xlsx_bytes,
 )
-from atlas.filters import Filters
 
 HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB",
            "<script>alert(1)</script>"]
@@ -154,7 +154,7 @@ def test_initiatives_frame_is_flat_and_names_regions(rows):
 
 
 def test_layer_table_frame_names_the_theme_share(rows, nuts2_regions):
-    from atlas.indicators import region_table
+    from atlas.analysis.indicators import region_table
     from ui.exports import layer_table_frame
 
     table = region_table(rows, nuts2_regions, "nuts2", theme="proximity")

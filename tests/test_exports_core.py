@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from atlas.exports import csv_bytes, neutralise, xlsx_bytes
+from atlas.present.exports import csv_bytes, neutralise, xlsx_bytes
 
 HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 

@@ -7,10 +7,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlas import filters
-from atlas.filters import Filters, contains, mask, search_text
-from atlas.indicators import has_theme, region_table
-from atlas.initiatives import theme_lists
+from atlas.analysis.indicators import has_theme, region_table
+from atlas.model import filters
+from atlas.model.filters import Filters, contains, mask, search_text
+from atlas.store.initiatives import theme_lists
 from atlas.text import fold, fold_series, fold_strings
 
 TRICKY = ["Émilie-Romagne ", None, "  Straße  x", "ΣΟΦΊΑ", "a\x1cb\x0bc", "Ｆｕｌｌ", "Ǆ", "",

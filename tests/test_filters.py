@@ -1,7 +1,7 @@
 """Filters: the mask, the URL round trip, and the notices for bad URL values."""
 
-from atlas.filters import Filters, apply, from_params, mask, without
-from atlas.themes import NO_THEME
+from atlas.model.filters import Filters, apply, from_params, mask, without
+from atlas.model.themes import NO_THEME
 
 ALLOWED = {
     "themes": ["employment", "proximity", "circular", "social_services", NO_THEME],

@@ -12,9 +12,9 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from atlas import importer
-from atlas.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
 from atlas.ingest import geojson as reader
+from atlas.ingest import importer
+from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
 from tests.hostile import geojson as hostile
 
 LIMITS = Limits()

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from atlas import importer
-from atlas.importer import ImportFailure, Limits, read_bytes
+from atlas.ingest import importer
 from atlas.ingest import xlsx as reader
+from atlas.ingest.importer import ImportFailure, Limits, read_bytes
 from tests import import_fixtures as fx
 from tests.hostile import xlsx as hostile
 

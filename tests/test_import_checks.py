@@ -3,8 +3,8 @@ ISO does not assign, and points far out at sea with no country to check them aga
 
 from __future__ import annotations
 
-from atlas.importer import ImportOptions, read_bytes, run_import, suggest_mapping
-from atlas.sources import normalise_country
+from atlas.ingest.importer import ImportOptions, read_bytes, run_import, suggest_mapping
+from atlas.ingest.values import normalise_country
 
 
 def imported(data: bytes, layers, index):

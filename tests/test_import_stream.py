@@ -1,4 +1,4 @@
-"""A CSV imported in blocks (atlas.import_stream) gives exactly what the whole-file import
+"""A CSV imported in blocks (atlas.ingest.stream) gives exactly what the whole-file import
 gives: the same rows, the same rejections with the same line numbers, the same duplicates and
 report, however small the blocks. Registers are synthetic (tests/import_fixtures.py).
 """
@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atlas import import_stream
-from atlas.__main__ import main
-from atlas.importer import ImportFailure, ImportOptions, mapping_for, read_bytes, run_import
-from atlas.workspace import Workspace
+from atlas.cli import main
+from atlas.ingest import stream as import_stream
+from atlas.ingest.importer import ImportFailure, ImportOptions, mapping_for, read_bytes, run_import
+from atlas.store.workspace import Workspace
 from tests import import_fixtures as fx
 
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from atlas import import_stream
-from atlas.importer import ImportFailure, Limits, read_bytes
+from atlas.ingest import stream as import_stream
 from atlas.ingest.encoding import decode_bytes
+from atlas.ingest.importer import ImportFailure, Limits, read_bytes
 from tests.hostile import csv as hostile
 
 

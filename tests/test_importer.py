@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atlas import importer
-from atlas.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
+from atlas.geo.placement import parse_number, parse_pair
+from atlas.ingest import importer
+from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
+from atlas.model.schema import COLUMN_NAMES
 from atlas.paths import DATA_DIR, SHARED_SOURCES
-from atlas.placement import parse_number, parse_pair
-from atlas.schema import COLUMN_NAMES
 from tests import import_fixtures as fx
 
 COOPS = SHARED_SOURCES / "coops-uk-open-data-essglobal" / "standard.Q2-2023.postcodes.csv"

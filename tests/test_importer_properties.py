@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atlas import importer
-from atlas.importer import ImportFailure, ImportOptions, read_bytes, run_import
+from atlas.ingest import importer
+from atlas.ingest.importer import ImportFailure, ImportOptions, read_bytes, run_import
 from tests import import_fixtures as fx
 
 SETTINGS = settings(max_examples=80, deadline=None,

@@ -4,8 +4,7 @@ import math
 
 import pandas as pd
 
-from atlas.filters import Filters
-from atlas.indicators import (
+from atlas.analysis.indicators import (
     category_mix,
     per_100k,
     region_counts,
@@ -14,6 +13,7 @@ from atlas.indicators import (
     theme_counts,
     theme_mix,
 )
+from atlas.model.filters import Filters
 
 
 def test_per_100k_never_divides_by_zero():

@@ -21,16 +21,16 @@ from PIL import Image
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from atlas import render
-from atlas.compare import parse_refs
-from atlas.filters import PARAMS, Filters, from_params
-from atlas.indicators import region_profile
-from atlas.regions import load_layer
-from atlas.schema import conform
-from atlas.sources import SOURCES
+from atlas.analysis.compare import parse_refs
+from atlas.analysis.indicators import region_profile
+from atlas.geo.regions import load_layer
+from atlas.model.filters import PARAMS, Filters, from_params
+from atlas.model.schema import conform
+from atlas.model.sources import SOURCES
+from atlas.model.views import MapView, view_from_params
+from atlas.present import render
+from atlas.store.workspace import Workspace
 from atlas.text import ECHO_CHARS, inert_markdown
-from atlas.views import MapView, view_from_params
-from atlas.workspace import Workspace
 from tests.apptest import open_page
 
 HOST = "evil.example"

@@ -5,8 +5,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from atlas import offline
-from atlas.mapview import (
+from atlas.present import offline
+from atlas.present.mapview import (
     base_map,
     choropleth_group,
     esc,

@@ -19,8 +19,8 @@ import folium.plugins
 import pandas as pd
 import pytest
 
-from atlas import offline
 from atlas.paths import STATIC_DIR
+from atlas.present import offline
 
 VENDOR = STATIC_DIR / "vendor"
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,7 +220,7 @@ PAGE = "\n".join(
     [
         "import branca, folium, folium.plugins, pandas as pd",
         "from streamlit_folium import st_folium",
-        "from atlas import offline",
+        "from atlas.present import offline",
         inspect.getsource(_geojson),
         inspect.getsource(make_map),
         "PATCH",
@@ -287,5 +287,5 @@ def test_patch_is_idempotent_and_version_guarded(restore_streamlit_folium, monke
 
 
 def test_atlas_offline_does_not_import_streamlit():
-    code = "import sys, atlas.offline; assert 'streamlit' not in sys.modules, 'streamlit'"
+    code = "import sys, atlas.present.offline; assert 'streamlit' not in sys.modules, 'streamlit'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas.workspace import Workspace
+from atlas.store.workspace import Workspace
 from tests import import_fixtures as fx
 
 PAGE = "../pages/data.py"

@@ -7,7 +7,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas.offline import external_urls
+from atlas.present.offline import external_urls
 from atlas.text import inert_markdown as md
 from tests.apptest import open_page
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from atlas.initiatives import load_initiatives
+from atlas.store.initiatives import load_initiatives
 from atlas.text import fold
 from tests.apptest import open_page as open_app
 

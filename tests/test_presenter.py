@@ -7,9 +7,9 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from atlas import stories
-from atlas.classify import PALETTE, PALETTE_HIGH_CONTRAST
-from atlas.story_example import PATH, STORY_ID
+from atlas.build.story_example import PATH, STORY_ID
+from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST
+from atlas.store import stories
 from atlas.text import inert_markdown as md
 from tests.apptest import open_page
 

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from atlas.layers import LAYER_IDS, LAYERS, geo_file
+from atlas.geo.regions import LAYER_COLUMNS, assign_regions, load_layer
+from atlas.model.layers import LAYER_IDS, LAYERS, geo_file
+from atlas.model.provenance import read_sidecar
 from atlas.paths import GEO_DIR
-from atlas.provenance import read_sidecar
-from atlas.regions import LAYER_COLUMNS, assign_regions, load_layer
 
 TEXT_COLUMNS = ("code", "name", "name_local", "alt_names", "country", "parent", "population_source")
 # Real Co-operatives UK postcode centroids that the generalised coastline leaves at sea,

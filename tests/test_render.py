@@ -10,17 +10,17 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from atlas import render
-from atlas.classify import PALETTE_HIGH_CONTRAST
-from atlas.filters import Filters
-from atlas.indicators import region_profile, region_table
-from atlas.mapview import choropleth_group, map_shapes
-from atlas.regions import load_layer
+from atlas.analysis.indicators import region_profile, region_table
+from atlas.geo.regions import load_layer
+from atlas.model.classify import PALETTE_HIGH_CONTRAST
+from atlas.model.filters import Filters
+from atlas.present import render
+from atlas.present.mapview import choropleth_group, map_shapes
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    from atlas.initiatives import load_initiatives
+    from atlas.store.initiatives import load_initiatives
 
     layers = {lid: load_layer(lid) for lid in ("countries", "uk_regions")}
     return load_initiatives(), layers

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from atlas.layers import LAYER_IDS
-from atlas.regions import load_layer
-from atlas.search import RegionIndex, key
+from atlas.geo.regions import load_layer
+from atlas.geo.search import RegionIndex, key
+from atlas.model.layers import LAYER_IDS
 
 
 @pytest.fixture(scope="module")

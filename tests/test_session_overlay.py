@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 def overlay_script() -> None:
     import streamlit as st
 
-    from atlas import importer
-    from atlas.mapview import esc
+    from atlas.ingest import importer
+    from atlas.present.mapview import esc
     from ui import data
 
     shipped = data.shipped_initiatives()

@@ -5,8 +5,9 @@ import json
 import pandas as pd
 import pytest
 
+from atlas.build.sources import read_coopsuk, read_susy
+from atlas.ingest.values import clean_url, coordinate_issue, normalise_country
 from atlas.paths import SHARED_SOURCES
-from atlas.sources import clean_url, coordinate_issue, normalise_country, read_coopsuk, read_susy
 
 VOCABS = SHARED_SOURCES / "essglobal-vocabularies" / "vocabs" / "standard"
 

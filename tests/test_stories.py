@@ -7,14 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from atlas import stories
-from atlas.filters import Filters, from_params
-from atlas.initiatives import facet_values, load_initiatives
-from atlas.layers import LAYER_IDS
-from atlas.regions import load_layer
-from atlas.stories import Story, StoryError, View
-from atlas.story_example import PATH, example_story
-from atlas.views import MapView, view_from_params
+from atlas.build.story_example import PATH, example_story
+from atlas.geo.regions import load_layer
+from atlas.model.filters import Filters, from_params
+from atlas.model.layers import LAYER_IDS
+from atlas.model.views import MapView, view_from_params
+from atlas.store import stories
+from atlas.store.initiatives import facet_values, load_initiatives
+from atlas.store.stories import Story, StoryError, View
 
 THEMES = ["employment", "proximity", "social_services"]
 
@@ -166,7 +166,7 @@ def shipped():
 
 
 def test_example_story_file_matches_the_data():
-    """Regenerate with `python -m atlas.story_example` when the data changes."""
+    """Regenerate with `python -m atlas.build.story_example` when the data changes."""
     assert PATH.read_text(encoding="utf-8") == stories.dumps(example_story())
 
 
@@ -182,7 +182,7 @@ def test_example_story_is_valid_on_the_shipped_data(shipped):
 
 
 def test_example_story_quotes_real_figures(shipped):
-    """Independent of atlas.story_example: the headline numbers, counted another way."""
+    """Independent of atlas.build.story_example: the headline numbers, counted another way."""
     df, _ = shipped
     notes = [v.note for v in stories.loads(PATH.read_bytes())[0].views]
     by_source = df["source"].value_counts()

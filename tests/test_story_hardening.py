@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from atlas import stories
+from atlas.build.story_example import PATH as EXAMPLE_PATH
+from atlas.build.story_example import STORY_ID as EXAMPLE_ID
 from atlas.ingest import sandbox
 from atlas.ingest.errors import ImportFailure
 from atlas.ingest.limits import Limits
-from atlas.stories import Story, StoryError, StoryExists, View
-from atlas.story_example import PATH as EXAMPLE_PATH
-from atlas.story_example import STORY_ID as EXAMPLE_ID
+from atlas.store import stories
+from atlas.store.stories import Story, StoryError, StoryExists, View
 from tests.apptest import open_page
 from tests.hostile import stories as hostile
 

@@ -9,12 +9,13 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from atlas import paths, synth
-from atlas.__main__ import main as cli
-from atlas.initiatives import load_initiatives
-from atlas.provenance import read_sidecar
-from atlas.regions import load_layer
-from atlas.schema import COLUMN_NAMES
+from atlas import paths
+from atlas.cli import main as cli
+from atlas.build import synth
+from atlas.geo.regions import load_layer
+from atlas.model.provenance import read_sidecar
+from atlas.model.schema import COLUMN_NAMES
+from atlas.store.initiatives import load_initiatives
 
 N = 3_000
 

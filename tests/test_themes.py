@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from atlas import themes as th
+from atlas.model import themes as th
 from atlas.paths import SHARED_SOURCES, TAXONOMY_DIR
 
 ROUND_TABLE = ["employment", "proximity", "social_services"]

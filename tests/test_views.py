@@ -1,6 +1,6 @@
 """MapView URL round trip and fallbacks."""
 
-from atlas.views import MapView, view_from_params
+from atlas.model.views import MapView, view_from_params
 
 THEMES = ["employment", "proximity"]
 

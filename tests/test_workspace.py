@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atlas.access import check_secret
-from atlas.provenance import sha256_of
-from atlas.schema import conform
-from atlas.workspace import Workspace, WorkspaceError, owner, workspace_dir
+from atlas.model.provenance import sha256_of
+from atlas.model.schema import conform
+from atlas.store.access import check_secret
+from atlas.store.workspace import Workspace, WorkspaceError, owner, workspace_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,15 +84,15 @@ def test_persists_across_a_restart(tmp_path):
     env = {"ATLAS_WORKSPACE": str(tmp_path)}
     save = python("""
         import pandas as pd
-        from atlas.schema import conform
-        from atlas.workspace import Workspace
+        from atlas.model.schema import conform
+        from atlas.store.workspace import Workspace
         rows = conform(pd.DataFrame({"id": ["t:1"], "name": ["Synthetic persisted"],
                                      "lat": [44.5], "lon": [11.3], "source": ["t"]}))
         Workspace().save("kept", rows, title="Kept", license="CC0-1.0")
     """, env)
     assert save.wait(timeout=60) == 0
     check = python("""
-        from atlas.workspace import Workspace
+        from atlas.store.workspace import Workspace
         d = Workspace().get("kept")
         assert d.title == "Kept" and d.rows == 1
         assert Workspace().load("kept")["name"].tolist() == ["Synthetic persisted"]
@@ -105,8 +105,8 @@ def test_persists_across_a_restart(tmp_path):
 KILL_AT_COMMIT = """
     import os, signal, sys
     import pandas as pd
-    from atlas import workspace
-    from atlas.schema import conform
+    from atlas.store import workspace
+    from atlas.model.schema import conform
     real = os.replace
     stage = sys.argv[1]
     def replace(src, dst):
@@ -145,8 +145,8 @@ def test_a_save_killed_at_any_step_keeps_the_earlier_version(tmp_path, stage):
 
 LOOP_SAVES = """
     import pandas as pd
-    from atlas.schema import conform
-    from atlas.workspace import Workspace
+    from atlas.model.schema import conform
+    from atlas.store.workspace import Workspace
     ws = Workspace()
     n = 0
     while True:

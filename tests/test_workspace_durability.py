@@ -1,6 +1,6 @@
 """Saves of one dataset id never race, killed saves leave nothing behind for long, and old
 versions do not pile up: the per-dataset lock, the pointer's compare-and-swap, `recover()`
-and KEEP_VERSIONS (atlas.workspace)."""
+and KEEP_VERSIONS (atlas.store.workspace)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from atlas import workspace
-from atlas.schema import conform
-from atlas.workspace import KEEP_VERSIONS, DatasetBusy, DatasetExists, Workspace, owner
+from atlas.model.schema import conform
+from atlas.store import workspace
+from atlas.store.workspace import KEEP_VERSIONS, DatasetBusy, DatasetExists, Workspace, owner
 
 ROOT = Path(__file__).resolve().parents[1]
 STALE_VERSION = "0123456789abcdef0123"  # 20 hex digits, the shape of a version
@@ -115,8 +115,8 @@ def test_an_existing_id_is_refused_and_left_as_it_was(tmp_path):
 KILL_DURING_SAVE = """
     import os, signal, sys
     import pandas as pd
-    from atlas import workspace
-    from atlas.schema import conform
+    from atlas.store import workspace
+    from atlas.model.schema import conform
     stage = sys.argv[1]
     real_replace, real_fsync = os.replace, os.fsync
     def die():
@@ -200,7 +200,7 @@ def test_replacing_saves_keep_at_most_keep_versions(tmp_path):
 
 HOLD_LOCK = """
     import sys
-    from atlas.workspace import Workspace
+    from atlas.store.workspace import Workspace
     with Workspace().locked(sys.argv[1]):
         print("held", flush=True)
         sys.stdin.read()  # until the test closes our stdin

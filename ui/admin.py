@@ -1,7 +1,7 @@
 """The one admin unlock of the app, used by the Your data and Stories pages: who may save to
 and delete from the shared workspace. Unlocking once unlocks both pages for the session.
 
-Wrong secrets are throttled per session and per client (`atlas.access.THROTTLE`): after a few
+Wrong secrets are throttled per session and per client (`atlas.store.access.THROTTLE`): after a few
 failures the Unlock button says how long to wait, and tries made meanwhile are not checked.
 """
 
@@ -11,7 +11,7 @@ import secrets as _tokens
 
 import streamlit as st
 
-from atlas import access
+from atlas.store import access
 
 ADMIN = "imp_admin"  # True once this session gave the right secret (never a widget key)
 INPUT = "imp_secret_input"  # the password field

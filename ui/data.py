@@ -16,11 +16,11 @@ import pandas as pd
 import streamlit as st
 
 from atlas import paths
-from atlas.initiatives import facet_values, load_initiatives, prepare
-from atlas.layers import LAYER_IDS, geo_file
-from atlas.mapview import MapShapes, map_shapes, popup_parts
-from atlas.provenance import all_sidecars
-from atlas.regions import background_outlines, load_layer
+from atlas.geo.regions import background_outlines, load_layer
+from atlas.model.layers import LAYER_IDS, geo_file
+from atlas.model.provenance import all_sidecars
+from atlas.present.mapview import MapShapes, map_shapes, popup_parts
+from atlas.store.initiatives import facet_values, load_initiatives, prepare
 
 
 def _mtime(name: str, folder=None) -> float:
@@ -66,14 +66,14 @@ class SessionImport:
 
 def workspace():
     """The shared workspace (folder from ATLAS_WORKSPACE, read at call time)."""
-    from atlas.workspace import Workspace
+    from atlas.store.workspace import Workspace
 
     return Workspace.opened()  # recovers interrupted saves once per process (app start)
 
 
 @st.cache_resource(show_spinner="Loading saved datasets…", max_entries=4)
 def _shipped_and_saved(shipped: float, saved: tuple, root: str):
-    from atlas.workspace import Workspace
+    from atlas.store.workspace import Workspace
 
     ws = Workspace(Path(root))
     datasets = tuple(ws.datasets())
@@ -99,7 +99,7 @@ def session_imports() -> dict[str, SessionImport]:
 
 def taken_ids() -> set[str]:
     """Source ids in use: shipped sources, saved datasets, this session's imports."""
-    from atlas.sources import SOURCES
+    from atlas.model.sources import SOURCES
 
     return {*SOURCES, *(s.id for s in _saved()[1]), *session_imports()}
 
@@ -107,7 +107,7 @@ def taken_ids() -> set[str]:
 def add_session_import(source: ImportedSource, rows: pd.DataFrame, token: str) -> None:
     """Add rows to this session under `source.id`, which must name no other source: an
     import never shadows shipped or saved data (pages pick a free id with
-    `atlas.importer.unused_id`). Re-importing under the session's own id replaces it."""
+    `atlas.ingest.importer.unused_id`). Re-importing under the session's own id replaces it."""
     taken = taken_ids() - set(session_imports())
     if source.id in taken:
         raise ValueError(f"source id {source.id!r} is already used by other data")
@@ -157,7 +157,7 @@ def initiatives() -> pd.DataFrame:
 
 def source_titles() -> dict[str, str]:
     """Short title of every source, shipped and imported, by id."""
-    from atlas.sources import short_titles
+    from atlas.model.sources import short_titles
 
     titles = short_titles()
     titles.update({s.id: s.title for s in imported_sources()})
@@ -211,7 +211,7 @@ def all_layers() -> dict:
 
 @st.cache_resource(show_spinner="Indexing region names…", max_entries=2)
 def _region_index(version: tuple):
-    from atlas.placement import RegionIndex
+    from atlas.geo.placement import RegionIndex
 
     return RegionIndex(all_layers())
 
@@ -232,8 +232,8 @@ def sidecars() -> list[dict]:
 
 
 def _popup_parts(df: pd.DataFrame) -> pd.DataFrame:
-    from atlas.importer import approximate_notes
-    from atlas.themes import theme_labels
+    from atlas.ingest.importer import approximate_notes
+    from atlas.model.themes import theme_labels
 
     return popup_parts(df, theme_labels(), source_titles(), approximate_notes(df))
 

@@ -15,8 +15,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from atlas.compare import SHARE_PREFIX, display
-from atlas.exports import (
+from atlas.analysis.compare import SHARE_PREFIX, display
+from atlas.model.filters import Filters
+from atlas.model.layers import LAYERS, geo_file
+from atlas.model.themes import theme_labels
+from atlas.present.exports import (
     SHARE_NOTE,
     Provenance,
     csv_zip_bytes,
@@ -25,9 +28,6 @@ from atlas.exports import (
     regions_geojson,
     xlsx_bytes,
 )
-from atlas.filters import Filters
-from atlas.layers import LAYERS, geo_file
-from atlas.themes import theme_labels
 from ui import data
 
 

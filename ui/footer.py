@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from atlas.sources import SOURCES
+from atlas.model.sources import SOURCES
 from atlas.text import inert_markdown
 from ui import data
 

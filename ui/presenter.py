@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from atlas import offline
-from atlas.classify import PALETTE, PALETTE_HIGH_CONTRAST
-from atlas.filters import Filters, mask
-from atlas.layers import LAYERS
-from atlas.mapview import (
+from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST
+from atlas.model.filters import Filters, mask
+from atlas.model.layers import LAYERS
+from atlas.model.themes import theme_labels
+from atlas.model.views import METRICS, MapView
+from atlas.present import offline
+from atlas.present.mapview import (
     EUROPE_CENTER,
     EUROPE_ZOOM,
     base_map,
@@ -23,8 +25,6 @@ from atlas.mapview import (
     points_layer,
 )
 from atlas.text import inert_markdown
-from atlas.themes import theme_labels
-from atlas.views import METRICS, MapView
 from ui import data, state
 
 #: Hidden in presenter mode: sidebar (and its open button), header, toolbar, status, footer.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from atlas.filters import Filters, mask
-from atlas.indicators import theme_counts
-from atlas.themes import NO_THEME, theme_labels
+from atlas.analysis.indicators import theme_counts
+from atlas.model.filters import Filters, mask
+from atlas.model.themes import NO_THEME, theme_labels
 from ui import data
 from ui.state import current_filters, reset_filters
 

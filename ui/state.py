@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from atlas.filters import PARAMS, Filters, from_params
+from atlas.model.filters import PARAMS, Filters, from_params
+from atlas.model.views import MapView, view_from_params
 from atlas.text import inert_markdown
-from atlas.views import MapView, view_from_params
 
 FILTER_KEYS = {  # Filters field → widget key
     "themes": "f_themes",

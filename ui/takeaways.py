@@ -14,11 +14,12 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from atlas import render, stories
-from atlas.filters import Filters
-from atlas.indicators import region_profile
-from atlas.themes import theme_labels
-from atlas.views import MapView
+from atlas.analysis.indicators import region_profile
+from atlas.model.filters import Filters
+from atlas.model.themes import theme_labels
+from atlas.model.views import MapView
+from atlas.present import render
+from atlas.store import stories
 from ui import data, exports, presenter
 
 

@@ -10,10 +10,10 @@ import pandas as pd
 import shapely.geometry
 import streamlit as st
 
-from atlas import offline
-from atlas.layers import LAYER_IDS, LAYERS
-from atlas.mapview import base_map, points_group
-from atlas.search import RegionIndex
+from atlas.geo.search import RegionIndex
+from atlas.model.layers import LAYER_IDS, LAYERS
+from atlas.present import offline
+from atlas.present.mapview import base_map, points_group
 from atlas.text import ECHO_CHARS
 from atlas.text import inert_markdown as md
 from ui import data

@@ -1,5 +1,4 @@
-"""Reading users' files safely: what every reader shares (the failure type, the limits) and
-the readers that need more than a few lines (XLSX, GeoJSON, text encodings).
-
-`atlas.importer` builds on these; nothing here knows about themes, regions or the workspace.
+"""Bringing users' files in safely: reading (CSV, XLSX, GeoJSON, encodings, limits, the
+sandbox), column suggestions, the import rules, duplicates, the report, and streaming of large
+files. Nothing here knows about Streamlit or the workspace.
 """

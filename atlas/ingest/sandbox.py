@@ -18,7 +18,7 @@ must not be the process that pays. So the data page reads and checks files in a 
   the page script being run (Streamlit installs it as `__main__`), which multiprocessing would
   otherwise execute again in every child, or fail on (`_without_main`).
 
-No Streamlit here; `atlas.importer` functions are what the children run.
+No Streamlit here; `atlas.ingest.importer` functions are what the children run.
 """
 
 from __future__ import annotations

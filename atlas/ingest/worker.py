@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from functools import lru_cache
 
-from atlas import importer
-from atlas.placement import RegionIndex
+from atlas.geo.placement import RegionIndex
+from atlas.ingest import importer
 
 
 @lru_cache(maxsize=1)

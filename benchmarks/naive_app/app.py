@@ -12,11 +12,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from atlas import offline, paths
-from atlas.filters import Filters
-from atlas.regions import load_layer
-from atlas.sources import short_titles as source_titles
-from atlas.themes import theme_labels
+from atlas import paths
+from atlas.geo.regions import load_layer
+from atlas.model.filters import Filters
+from atlas.model.sources import short_titles as source_titles
+from atlas.model.themes import theme_labels
+from atlas.present import offline
 from benchmarks import baseline
 
 st.set_page_config(page_title="Naive map (benchmark baseline)", layout="wide")

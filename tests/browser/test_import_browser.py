@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from atlas.importer import slug
+from atlas.ingest.importer import slug
 from tests import import_fixtures as fx
 from tests.browser.conftest import start_app, stop_app
 

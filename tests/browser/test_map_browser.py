@@ -72,10 +72,10 @@ def test_a_fresh_server_opened_on_a_page_link_uses_the_app_navigation(browser):
 def test_popups_built_in_the_browser_match_the_python_markup(app_url, offline_page):
     """Popups travel as escaped parts and are joined in the browser: the joined HTML must be
     exactly what `popup_html` makes of the same initiative, and a click on a marker opens it."""
-    from atlas.initiatives import load_initiatives
-    from atlas.mapview import popup_html, popup_parts
-    from atlas.sources import short_titles
-    from atlas.themes import theme_labels
+    from atlas.model.sources import short_titles
+    from atlas.model.themes import theme_labels
+    from atlas.present.mapview import popup_html, popup_parts
+    from atlas.store.initiatives import load_initiatives
 
     df = load_initiatives()
     parts = popup_parts(df, theme_labels(), short_titles())

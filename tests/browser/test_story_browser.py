@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from atlas import stories
-from atlas.story_example import PATH, STORY_ID
-from atlas.themes import theme_labels
-from atlas.views import METRICS
+from atlas.build.story_example import PATH, STORY_ID
+from atlas.model.themes import theme_labels
+from atlas.model.views import METRICS
+from atlas.store import stories
 from tests.browser.conftest import OfflinePage
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from atlas.classify import DEFAULT_SCHEME, SCHEMES
-from atlas.layers import DEFAULT_LAYER, LAYERS
+from atlas.model.classify import DEFAULT_SCHEME, SCHEMES
+from atlas.model.layers import DEFAULT_LAYER, LAYERS
 from atlas.text import clip
 
 METRICS = {

@@ -28,11 +28,11 @@ from folium.plugins import MarkerCluster
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
-from atlas.aggregate import Cells, point_grid
-from atlas.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
-from atlas.classify import legend_labels as class_labels
-from atlas.sources import short_titles
-from atlas.themes import theme_labels as all_theme_labels
+from atlas.analysis.aggregate import Cells, point_grid
+from atlas.model.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
+from atlas.model.classify import legend_labels as class_labels
+from atlas.model.sources import short_titles
+from atlas.model.themes import theme_labels as all_theme_labels
 
 EUROPE_CENTER = (52.0, 10.0)
 EUROPE_ZOOM = 4
@@ -536,7 +536,8 @@ def points_group(df: pd.DataFrame, parts: pd.DataFrame) -> folium.FeatureGroup:
 
 
 # Above this many located initiatives (after filters) the map gets counts per grid cell
-# (atlas.aggregate) instead of one marker each: 10,000 markers with popups are about 1.3 MB.
+# (atlas.analysis.aggregate) instead of one marker each: 10,000 markers with popups are about 1.3
+# MB.
 MARKER_LIMIT = 10_000
 # Up to this table size the page's cached popup parts of every row are worth keeping; above
 # them, popups are built for the shown rows only (3 million rows of parts are ~1 GB).
@@ -624,7 +625,7 @@ class _CellLayer(JSCSSMixin, _ScriptElement):
 def cells_group(
     levels: Sequence[Cells], shown: int, limit: int = MARKER_LIMIT
 ) -> folium.FeatureGroup:
-    """Initiatives as counts per grid cell (one grid per zoom level, see atlas.aggregate)."""
+    """Initiatives as counts per grid cell, one grid per zoom level (atlas.analysis.aggregate)."""
     group = folium.FeatureGroup(name="initiatives", control=False)
     note = (
         f"<b>{shown:,}</b> initiatives, grouped: click a group to zoom in. Filter to fewer "

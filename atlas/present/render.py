@@ -3,7 +3,8 @@ region brief. Drawn with matplotlib's object API (no pyplot state: safe in Strea
 and geopandas, with no network: background outlines come from the shipped geometries.
 
 The PNG uses the same classes, labels and colours as the live map (`legend_classes` mirrors
-`atlas.mapview.choropleth_group`; a test holds them equal). Every output carries its sources'
+`atlas.present.mapview.choropleth_group`; a test holds them equal). Every output carries its
+sources'
 attribution as visible text, and in the file's metadata.
 
 Titles, filters and credits can come from story files, URLs and imported datasets, so every text
@@ -24,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from atlas.classify import (
+from atlas.model.classify import (
     NO_DATA_COLOUR,
     PALETTE,
     classify,
@@ -33,11 +34,11 @@ from atlas.classify import (
     fmt_percent,
     legend_labels,
 )
-from atlas.layers import LAYERS, geo_file
+from atlas.model.layers import LAYERS, geo_file
+from atlas.model.provenance import read_sidecar
+from atlas.model.sources import SOURCES
+from atlas.model.themes import NO_THEME, theme_labels
 from atlas.paths import GEO_DIR
-from atlas.provenance import read_sidecar
-from atlas.sources import SOURCES
-from atlas.themes import NO_THEME, theme_labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -294,7 +295,7 @@ def region_brief_pdf(
 ) -> bytes:
     """One A4 page: headline figures, theme mix, locator map, sources and licences.
 
-    `profile` is `atlas.indicators.region_profile(...)`; `regions` the layer with geometry;
+    `profile` is `atlas.analysis.indicators.region_profile(...)`; `regions` the layer with geometry;
     `imported` the (title, licence, attribution) of imported datasets in the figures.
     """
     today = today or dt.date.today()

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from atlas import paths
-from atlas.filters import COLUMN_OF, search_text
-from atlas.schema import COLUMNS, REQUIRED_NAMES, with_optional
-from atlas.themes import NO_THEME, theme_bits, theme_ids
+from atlas.model.filters import COLUMN_OF, search_text
+from atlas.model.schema import COLUMNS, REQUIRED_NAMES, with_optional
+from atlas.model.themes import NO_THEME, theme_bits, theme_ids
 
 
 def load_initiatives(data_dir: Path | None = None) -> pd.DataFrame:

@@ -26,9 +26,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
 
-from atlas import paths, regions
-from atlas.provenance import write_sidecar
-from atlas.schema import COLUMNS
+from atlas import paths
+from atlas.geo import regions
+from atlas.model.provenance import write_sidecar
+from atlas.model.schema import COLUMNS
 
 SOURCE = "synthetic"
 LICENSE = "synthetic (generated for tests/benchmarks)"

@@ -31,12 +31,12 @@ from urllib.parse import urlencode
 import yaml
 from slugify import slugify as _transliterated_slug
 
-from atlas.filters import PARAMS, Filters, from_params
+from atlas.model.filters import PARAMS, Filters, from_params
+from atlas.model.views import MapView, view_from_params
 from atlas.paths import ROOT
+from atlas.store.workspace import atomic_write as replace_atomically
+from atlas.store.workspace import create_exclusively
 from atlas.text import clip
-from atlas.views import MapView, view_from_params
-from atlas.workspace import atomic_write as replace_atomically
-from atlas.workspace import create_exclusively
 
 FORMAT = "sse-atlas-story/1"
 #: Page id → URL path of the page (the map is the app's default page at "/").

@@ -9,7 +9,7 @@ The throttle counts wrong secrets per key, a session's and its client's (its IP 
 failure, up to 15 minutes. While any of its keys is locked an attempt is refused without being
 checked. Keys with no failure for an hour are forgotten, and at most `max_entries` are kept (the
 least recently failed go first), so memory stays bounded. Every failure is logged on the
-"atlas.access" logger, never with the secret that was tried.
+"atlas.store.access" logger, never with the secret that was tried.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ENV_ADMIN_SECRET = "ATLAS_ADMIN_SECRET"  # noqa: S105 (the variable name, not a 
 ENV_TRUST_PROXY = "ATLAS_TRUST_PROXY"
 LOCAL_CLIENT = "local"  # the client key when no address is known (localhost, tests)
 
-log = logging.getLogger("atlas.access")
+log = logging.getLogger("atlas.store.access")
 
 
 def check_secret(given: str | None, configured: str | None) -> bool:

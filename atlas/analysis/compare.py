@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from atlas.filters import Filters, mask
-from atlas.indicators import category_mix, region_table, theme_mix
-from atlas.layers import LAYERS
-from atlas.sources import SOURCES, short_titles
+from atlas.analysis.indicators import category_mix, region_table, theme_mix
+from atlas.model.filters import Filters, mask
+from atlas.model.layers import LAYERS
+from atlas.model.sources import SOURCES, short_titles
+from atlas.model.themes import NO_THEME, load_themes, theme_labels
 from atlas.text import clip
-from atlas.themes import NO_THEME, load_themes, theme_labels
 
 MIN_REGIONS, MAX_REGIONS = 2, 6
 

@@ -2,10 +2,10 @@
 accepted rows appended to a Parquet file. `python -m atlas import` streams every CSV this way.
 
 Memory stays about one block's worth (BLOCK_BYTES of text, a few hundred MB once parsed and
-placed) plus what the run keeps between blocks (atlas.importer.ImportRun: about 60 bytes per
+placed) plus what the run keeps between blocks (atlas.ingest.importer.ImportRun: about 60 bytes per
 row for duplicates and ids, the rejections and rows to check, the report's counts).
 
-Reading gives exactly what `atlas.importer.read_csv_text` gives for the whole file — same
+Reading gives exactly what `atlas.ingest.importer.read_csv_text` gives for the whole file — same
 records, same line numbers, same rejected rows — by two routes:
 - fast: UTF-8 text is cut at a line break outside quotes and Arrow parses the block. That is
   kept only when every line of the block is exactly one record of the header's width (as
@@ -17,7 +17,7 @@ records, same line numbers, same rejected rows — by two routes:
 A file in another encoding is first copied as UTF-8 to a temporary file (same text, same
 lines); a file of one column is read by the csv module throughout.
 
-Duplicates are found across blocks (atlas.duplicates). Merging them (--merge-duplicates)
+Duplicates are found across blocks (atlas.ingest.duplicates). Merging them (--merge-duplicates)
 needs the first row of each group, which may already be written: after the last block, the
 file is rewritten once with every group merged into its first row.
 """
@@ -43,8 +43,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from atlas import duplicates
-from atlas.importer import (
+from atlas.geo.placement import RegionIndex
+from atlas.ingest import duplicates
+from atlas.ingest import encoding as encodings
+from atlas.ingest.importer import (
     BINARY_MAGIC,
     ENV_MAX_MB,
     ImportFailure,
@@ -67,9 +69,7 @@ from atlas.importer import (
     too_many_rows,
     unique_columns,
 )
-from atlas.ingest import encoding as encodings
-from atlas.placement import RegionIndex
-from atlas.schema import arrow_schema
+from atlas.model.schema import arrow_schema
 
 BLOCK_BYTES = 32 << 20  # text per block: ~150,000 rows of a typical register
 HEAD_BYTES = 1 << 19  # enough to sniff the delimiter from 64 KB of text, whatever the encoding
@@ -310,7 +310,8 @@ def csv_blocks(path: Path, *, block_bytes: int = BLOCK_BYTES, limits: Limits | N
 
 
 def encoding_of(path: Path, override: str | None = None) -> encodings.TextEncoding:
-    """The file's text encoding, as `atlas.importer.read_bytes` chooses it for the same bytes."""
+    """The file's text encoding, as `atlas.ingest.importer.read_bytes` chooses it for the same
+    bytes."""
     return encodings.choose(lambda: open(path, "rb"), override)
 
 
@@ -413,7 +414,7 @@ def stream_path(path: Path, options: ImportOptions, *, out: Path | None,
                 overrides: Mapping | None = None, layers: dict | None = None,
                 index: RegionIndex | None = None, limits: Limits | None = None,
                 block_bytes: int | None = None, encoding: str | None = None) -> ImportResult:
-    """`atlas.importer.import_path` for a CSV of any size: accepted rows go to the Parquet
+    """`atlas.ingest.importer.import_path` for a CSV of any size: accepted rows go to the Parquet
     file `out` (None: counted only) instead of memory; the result's report is the same."""
     blocks = csv_blocks(path, block_bytes=block_bytes or BLOCK_BYTES, limits=limits,
                         encoding=encoding)

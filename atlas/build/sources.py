@@ -6,69 +6,16 @@ rejected with a reason: `kept + rejected == read` for every source.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pandas as pd
 
-from atlas import themes as th
-from atlas.paths import TAXONOMY_DIR
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """What the app shows about a dataset: who made it, where it comes from, how to credit it."""
-
-    id: str
-    title: str
-    producer: str
-    origin: str
-    license: str
-    license_url: str
-    attribution: str
-    snapshot: str  # path of the raw file under shared/data-sources
-    period: str
-
-
-SOURCES: dict[str, SourceInfo] = {
-    "susy": SourceInfo(
-        id="susy",
-        title="SUSY map of Sustainable and Solidarity Economy initiatives (TransforMap)",
-        producer="SUSY project partners (SSEDAS, EU DEAR), via TransforMap",
-        origin="https://data.transformap.co/place/SSEDAS_PARTNER (GitHub DigitalCommons/open-data, "
-        "susy/original-data/data.json, commit d07106841d9c)",
-        license="Public Domain",
-        license_url="https://creativecommons.org/publicdomain/mark/1.0/",
-        attribution="SUSY / TransforMap SSE initiatives (public domain)",
-        snapshot="susy-transformap-sse-initiatives/susy_data.geojson",
-        period="records 2016-12 to 2018-02",
-    ),
-    "coopsuk": SourceInfo(
-        id="coopsuk",
-        title="Co-operatives UK open data, Q2 2023 (ESSGlobal standard CSV)",
-        producer="Co-operatives UK; converted and geocoded by Digital Commons Co-op",
-        origin="GitHub DigitalCommons/open-data, workers-coop/standard.Q2-2023.postcodes.csv, "
-        "commit d07106841d9c",
-        license="ODC-By-1.0",
-        license_url="https://opendatacommons.org/licenses/by/1-0/",
-        attribution="Co-operatives UK open data (ODC-By 1.0). Postcode centroids: Contains OS "
-        "data © Crown copyright and database right",
-        snapshot="coops-uk-open-data-essglobal/standard.Q2-2023.postcodes.csv",
-        period="Q2 2023",
-    ),
-}
-
-
-def short_titles() -> dict[str, str]:
-    """Short title of each shipped source (what popups, tables and exports show), by id."""
-    return {k: s.title.split(" (")[0] for k, s in SOURCES.items()}
+from atlas.ingest.values import clean_url, coordinate_issue, normalise_country, skos_labels
+from atlas.model import themes as th
+from atlas.model.sources import SOURCES
 
 
 @dataclass
@@ -84,73 +31,6 @@ class SourceResult:
     @property
     def kept(self) -> int:
         return len(self.rows)
-
-
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.I)
-
-
-def clean_url(raw: object) -> str | None:
-    """An http(s) URL with a plausible host, or None: source URLs end up as links in popups."""
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    if not text or any(c.isspace() for c in text):
-        return None
-    if not re.match(r"^https?://", text, re.I):
-        text = "http://" + text
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    host = parts.hostname or ""
-    if parts.scheme.lower() not in ("http", "https") or not _HOST.match(host):
-        return None
-    return text
-
-
-def coordinate_issue(lat: float | None, lon: float | None) -> str | None:
-    """Why a coordinate pair is unusable, or None when it is fine."""
-    if lat is None or lon is None or pd.isna(lat) or pd.isna(lon):
-        return "no coordinates in source"
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return f"coordinates out of range (lat {lat}, lon {lon})"
-    if lat == 0 and lon == 0:
-        return "coordinates are 0,0 (null island)"
-    return None
-
-
-@lru_cache(maxsize=1)
-def country_names() -> dict[str, str]:
-    with open(TAXONOMY_DIR / "country_names.csv", newline="", encoding="utf-8") as fh:
-        return {r["raw"].strip().casefold(): r["iso2"] for r in csv.DictReader(fh)}
-
-
-# Codes in use that ISO 3166-1 does not assign: Eurostat's UK and EL, and Kosovo.
-EXTRA_COUNTRY_CODES = {"UK": "GB", "EL": "GR", "XK": "XK"}
-
-
-def normalise_country(raw: object) -> str | None:
-    """ISO alpha-2 from a free-text country: names in several languages (taxonomy table),
-    ISO 3166-1 alpha-2 and alpha-3 codes and English names (pycountry). A code ISO does not
-    assign ("XX") is None: a country is never made up."""
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    text = raw.strip()
-    known = country_names().get(text.casefold())
-    if known:
-        return known
-    upper = text.upper()
-    if upper in EXTRA_COUNTRY_CODES:
-        return EXTRA_COUNTRY_CODES[upper]
-    if upper == "SR":  # "SR" in SUSY is not Suriname: left to the point-in-polygon join
-        return None
-    import pycountry
-
-    try:
-        found = pycountry.countries.lookup(text)
-    except LookupError:
-        return None
-    return found.alpha_2
 
 
 def _text(value: object) -> str | None:
@@ -233,24 +113,6 @@ def _code(uri: object) -> str | None:
     """ESSGlobal URI → its code (last path segment): .../activities-ica/ICA280 → ICA280."""
     text = _text(uri)
     return text.rstrip("/").rsplit("/", 1)[-1] if text else None
-
-
-@lru_cache(maxsize=4)
-def skos_labels(path: Path) -> dict[str, str]:
-    """English prefLabels of an ESSGlobal SKOS vocabulary, by concept code."""
-    ns = {
-        "skos": "http://www.w3.org/2004/02/skos/core#",
-        "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    }
-    labels = {}
-    # The vocabularies are the pinned ESSGlobal snapshot, not user input.
-    for concept in ET.parse(path).getroot().findall("skos:Concept", ns):  # noqa: S314
-        code = concept.get(f"{{{ns['rdf']}}}about")
-        for label in concept.findall("skos:prefLabel", ns):
-            lang = label.get("{http://www.w3.org/XML/1998/namespace}lang", "")
-            if lang.upper() == "EN" and label.text:
-                labels[code] = label.text.strip()
-    return labels
 
 
 def read_coopsuk(path: Path, vocabs: Path) -> SourceResult:

@@ -11,7 +11,7 @@ Three steps, each usable on its own (the data page shows the result of each befo
    rejected with its line and reason: `accepted + rejected == read`, always.
 
 The rules live in `ImportRun`, which takes the rows one block at a time: `run_import` gives it
-the whole table as one block, `atlas.import_stream` a large CSV in pieces (the command line).
+the whole table as one block, `atlas.ingest.stream` a large CSV in pieces (the command line).
 """
 
 from __future__ import annotations
@@ -29,15 +29,8 @@ import numpy as np
 import pandas as pd
 
 from atlas import paths
-from atlas import themes as th
-from atlas.build import place
-from atlas.duplicates import HashIndex, Links, merge, text_hashes
-from atlas.ingest.encoding import decode_bytes
-from atlas.ingest.errors import ImportFailure
-from atlas.ingest.limits import ENV_MAX_MB, Limits
-from atlas.ingest.limits import ENV_MAX_ROWS as ENV_MAX_ROWS  # re-exported
-from atlas.layers import LAYERS
-from atlas.placement import (
+from atlas.geo.join import place
+from atlas.geo.placement import (
     FAR_OUTSIDE_DEG,
     MAX_FUZZY_VALUES,
     RegionIndex,
@@ -49,9 +42,16 @@ from atlas.placement import (
     parse_pair,
     swapped,
 )
-from atlas.regions import MAX_NEAREST_DEG
-from atlas.schema import conform
-from atlas.sources import clean_url, coordinate_issue, normalise_country, skos_labels
+from atlas.geo.regions import MAX_NEAREST_DEG
+from atlas.ingest.duplicates import HashIndex, Links, merge, text_hashes
+from atlas.ingest.encoding import decode_bytes
+from atlas.ingest.errors import ImportFailure
+from atlas.ingest.limits import ENV_MAX_MB, Limits
+from atlas.ingest.limits import ENV_MAX_ROWS as ENV_MAX_ROWS  # re-exported
+from atlas.ingest.values import clean_url, coordinate_issue, normalise_country, skos_labels
+from atlas.model import themes as th
+from atlas.model.layers import LAYERS
+from atlas.model.schema import conform
 from atlas.text import fold, fold_strings
 
 MAX_CELL_CHARS = 10_000  # longer text is cut (with a warning): popups and exports stay usable
@@ -672,7 +672,7 @@ class ImportResult:
     """Accepted rows (schema columns) and everything the report shows.
 
     An import done in memory holds every accepted row in `rows`; a CSV streamed block by
-    block (atlas.import_stream) writes them to `rows_file` instead and leaves `rows` empty.
+    block (atlas.ingest.stream) writes them to `rows_file` instead and leaves `rows` empty.
     `counts` (see `tally`) is kept either way, so the report never needs the rows."""
 
     rows: pd.DataFrame
@@ -821,10 +821,10 @@ def _blank(cells: pd.DataFrame) -> np.ndarray:
 class ImportRun:
     """One import's rules, applied to its rows block by block.
 
-    `run_import` passes a whole table as one block; `atlas.import_stream` passes a large CSV in
+    `run_import` passes a whole table as one block; `atlas.ingest.stream` passes a large CSV in
     pieces through the same `block()`, so there is one set of rules. What needs the whole
     file lives here between blocks, compactly: look-ups done once (countries, region names,
-    theme cells), duplicate links and ids already used (atlas.duplicates), and the report.
+    theme cells), duplicate links and ids already used (atlas.ingest.duplicates), and the report.
     """
 
     def __init__(self, head: RawTable, mapping: Mapping, options: ImportOptions,
@@ -1357,8 +1357,8 @@ def relabel(rows: pd.DataFrame, dataset_id: str) -> pd.DataFrame:
 
 def load_all_layers(geo_dir: Path | None = None) -> dict:
     """Every regional layer, as placement needs them."""
-    from atlas.layers import LAYER_IDS
-    from atlas.regions import load_layer
+    from atlas.geo.regions import load_layer
+    from atlas.model.layers import LAYER_IDS
 
     return {lid: load_layer(lid, geo_dir) for lid in LAYER_IDS}
 
@@ -1378,7 +1378,7 @@ def import_path(path: Path, options: ImportOptions, *, sheet: str | None = None,
                 overrides: Mapping | None = None, layers: dict | None = None,
                 limits: Limits | None = None, encoding: str | None = None) -> ImportResult:
     """Read a file whole, map its columns (suggestions, then `overrides`), validate and place
-    it (atlas.import_stream does the same for a large CSV without holding it in memory)."""
+    it (atlas.ingest.stream does the same for a large CSV without holding it in memory)."""
     raw = read_path(path, sheet, limits, encoding)
     return run_import(raw, mapping_for(raw, overrides), options, layers or load_all_layers())
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from atlas.filters import Filters, mask
-from atlas.layers import LAYERS
-from atlas.themes import NO_THEME, bit_of, theme_ids
+from atlas.model.filters import Filters, mask
+from atlas.model.layers import LAYERS
+from atlas.model.themes import NO_THEME, bit_of, theme_ids
 
 PER = 100_000
 

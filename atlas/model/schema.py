@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from atlas.layers import LAYERS
+from atlas.model.layers import LAYERS
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ near miss ("emilia romagna", "Émilie", "ITH5", "Bologna").
 
 Officers know their region by name, often in their own language, rarely by NUTS code, and type
 it without accents. Every name (`name`, `name_local`, `alt_names`) of every layer becomes matching
-keys once, the same keys imports use to resolve region names (`atlas.placement.key`/`variants`:
+keys once, the same keys imports use to resolve region names (`atlas.geo.placement.key`/`variants`:
 accents, case, punctuation, `/` parts, generic prefixes such as "Provincia di"). A query is tried
 as a code, then as a name, a prefix, words or part of a name, and last as a fuzzy match (difflib)
 so that a typo still finds the region. Unlike placement, which must resolve one value to one
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from atlas.layers import LAYER_IDS, LAYERS
-from atlas.placement import key, variants
+from atlas.geo.placement import key, variants
+from atlas.model.layers import LAYER_IDS, LAYERS
 
 MIN_FUZZY = 3  # shorter queries only match codes and names exactly or by prefix
 WORD_CUTOFF = 0.75
@@ -59,7 +59,7 @@ class _Entry:
     name: str
     country: str
     code_key: str
-    names: tuple[str, ...]  # keys of name and name_local (atlas.placement.variants)
+    names: tuple[str, ...]  # keys of name and name_local (atlas.geo.placement.variants)
     alts: tuple[str, ...]  # keys of alt_names
     shown: Mapping[str, str]  # key → original spelling
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 
 from atlas import paths
-from atlas.indicators import theme_counts
-from atlas.initiatives import load_initiatives
-from atlas.layers import LAYERS, geo_file
-from atlas.sources import SOURCES
+from atlas.analysis.indicators import theme_counts
+from atlas.model.layers import LAYERS, geo_file
+from atlas.model.sources import SOURCES
+from atlas.store.initiatives import load_initiatives
 
 
 def collect(data_dir: Path | None = None, geo_dir: Path | None = None) -> dict:

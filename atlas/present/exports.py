@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import shapely.geometry
 
-from atlas.layers import LAYERS
+from atlas.model.layers import LAYERS
+from atlas.model.sources import SOURCES, short_titles
 from atlas.paths import INITIATIVES_FILE
-from atlas.sources import SOURCES, short_titles
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,7 +1,7 @@
 """`python -m atlas build`: raw snapshots in ../shared/data-sources → what the app ships.
 
 Named steps, each logged, in the spirit of Our World in Data's ETL:
-1. layers      regional geometries + population → geo/<layer>.parquet  (atlas.regions)
+1. layers      regional geometries + population → geo/<layer>.parquet  (atlas.geo.regions)
 2. read        each initiative source → schema rows; rejected rows kept with a reason
 3. assign      point-in-polygon join of every point to each layer → code_<layer> columns
 4. country     ISO country from the point, else from the source's address
@@ -16,11 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from atlas import paths, regions
-from atlas.layers import LAYERS
-from atlas.provenance import write_sidecar
-from atlas.schema import conform
-from atlas.sources import SOURCES, SourceResult, read_coopsuk, read_susy
+from atlas import paths
+from atlas.build import layers as layer_builder
+from atlas.build.sources import SourceResult, read_coopsuk, read_susy
+from atlas.geo.join import place
+from atlas.model.layers import LAYERS
+from atlas.model.provenance import write_sidecar
+from atlas.model.schema import conform
+from atlas.model.sources import SOURCES
 
 VOCABS = "essglobal-vocabularies/vocabs/standard"
 
@@ -30,19 +33,6 @@ def read_sources(shared: Path) -> list[SourceResult]:
         read_susy(shared / SOURCES["susy"].snapshot),
         read_coopsuk(shared / SOURCES["coopsuk"].snapshot, shared / VOCABS),
     ]
-
-
-def place(rows: pd.DataFrame, layers: dict, indexes: dict | None = None) -> pd.DataFrame:
-    """Add the code_<layer> and region_match columns, and the country from the point
-    (`indexes`: see `regions.piece_indexes`)."""
-    codes = regions.assign_regions(rows["lon"], rows["lat"], layers, indexes)
-    out = pd.concat([rows.drop(columns=list(codes.columns), errors="ignore"), codes], axis=1)
-    out.loc[out["lat"].isna(), "region_match"] = "no_point"
-    from_point = out["code_countries"].where(out["code_countries"].str.len() == 2)
-    out["country"] = from_point.fillna(out["country"])
-    # An initiative without a point still counts for its declared country.
-    out["code_countries"] = out["code_countries"].fillna(out["country"])
-    return out
 
 
 def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Path | None = None,
@@ -57,7 +47,7 @@ def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Pat
     geo_dir.mkdir(parents=True, exist_ok=True)
 
     log("step 1/5 layers: building regional geometries and population")
-    layers = regions.build_layers(shared, geo_dir)
+    layers = layer_builder.build_layers(shared, geo_dir)
 
     log("step 2/5 read: initiative sources")
     results = read_sources(shared)
@@ -96,7 +86,7 @@ def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Pat
         attribution="; ".join(s.attribution for s in SOURCES.values()),
         rows=len(table),
         steps=[
-            "read: susy GeoJSON features and coopsuk CSV rows (atlas.sources)",
+            "read: susy GeoJSON features and coopsuk CSV rows (atlas.build.sources)",
             "themes: source categories mapped through atlas/taxonomy/*.csv",
             "validate: names, unique ids, coordinates (out of range, 0,0) and website URLs",
             "assign: point-in-polygon join to countries, nuts1-3, uk_regions, admin1 "

@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from atlas.model.themes import NO_THEME, bit_of, theme_bits
 from atlas.text import clip, fold, fold_strings
-from atlas.themes import NO_THEME, bit_of, theme_bits
 
 # URL parameter name → Filters field, and the column each field filters.
 PARAMS = {

@@ -8,7 +8,7 @@ served by Streamlit's static serving (``server.enableStaticServing = true``) at
 How a page uses it (the page, not this module, imports Streamlit)::
 
     from streamlit_folium import st_folium
-    from atlas import offline
+    from atlas.present import offline
 
     offline.patch_streamlit_folium()        # once per run; idempotent
     m = offline.localise(build_my_map())    # after all layers/plugins are added
@@ -184,7 +184,8 @@ def _unknown_message(urls: Iterable[str]) -> str:
     listed = "\n  ".join(urls)
     return (
         f"map assets with no local copy (the map would load them from outside):\n  {listed}\n"
-        "Vendor them in scripts/vendor_assets.py and map them in atlas.offline.CDN_TO_LOCAL,"
+        "Vendor them in scripts/vendor_assets.py and map them in "
+        "atlas.present.offline.CDN_TO_LOCAL,"
         " or do not use that plugin."
     )
 
@@ -293,7 +294,7 @@ def patch_streamlit_folium() -> None:
     installed = importlib.metadata.version("streamlit-folium")
     if installed != STREAMLIT_FOLIUM_VERSION:
         raise OfflineAssetError(
-            f"streamlit-folium {installed} is installed; atlas.offline patches the private "
+            f"streamlit-folium {installed} is installed; atlas.present.offline patches the private "
             f"_component_func of {STREAMLIT_FOLIUM_VERSION}. Pin {STREAMLIT_FOLIUM_VERSION} or "
             "re-check how st_folium builds js_links/css_links, then update "
             "STREAMLIT_FOLIUM_VERSION and tests/test_offline.py."

@@ -1,6 +1,6 @@
 """Duplicate rows of one import: the same source id, or the same name within ~100 m.
 
-A large file is checked block by block (atlas.import_stream), so what is kept about earlier
+A large file is checked block by block (atlas.ingest.stream), so what is kept about earlier
 rows is compact: per row its line, 64-bit hashes of its given id and of its folded name, and
 its point (about 40 bytes a row), plus a union-find over row numbers (0, 1, ... in file order,
 across blocks) that only holds rows with a link. Each block is linked to itself and to every
@@ -20,7 +20,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from atlas import themes as th
+from atlas.model import themes as th
 
 DUPLICATE_METRES = 100.0
 EARTH_METRES = 6_371_000

@@ -1,6 +1,6 @@
 """Placing imported rows: numbers and coordinates checked, region names and codes resolved.
 
-A row with a usable point goes through `atlas.build.place` like the shipped sources. A row
+A row with a usable point goes through `atlas.geo.join.place` like the shipped sources. A row
 without one but with a recognisable region (a NUTS or ISO 3166-2 code, or a name in any
 language the layers carry) counts in that region and its parents, and is drawn at the region's
 label point, marked approximate. Nothing is guessed silently: suspicious points are flagged and
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from atlas.layers import LAYER_IDS, LAYERS
-from atlas.regions import MAX_NEAREST_DEG
+from atlas.geo.regions import MAX_NEAREST_DEG
+from atlas.model.layers import LAYER_IDS, LAYERS
 from atlas.text import fold
 
 # Layer preference when a name matches regions in several layers (same tier of match).
@@ -255,7 +255,7 @@ class RegionIndex:
         """The layers' spatial indexes for point in polygon (`regions.piece_indexes`), built
         at the first call and shared by every import that shares this index."""
         if self._spatial is None:
-            from atlas.regions import piece_indexes
+            from atlas.geo.regions import piece_indexes
 
             self._spatial = piece_indexes(self.layers)
         return self._spatial

@@ -19,7 +19,7 @@ only if it still names the version the save started from). An id that exists is 
 previous version; older versions, and what killed saves leave (temporary files, versions
 never committed), are removed by the next save of that dataset and by `recover()` (app
 start, CLI import start), which skips datasets whose lock another process holds.
-Who may write is atlas.access's business.
+Who may write is atlas.store.access's business.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from atlas.model.provenance import read_sidecar, sha256_of, sidecar_path, write_sidecar
+from atlas.model.schema import conform
+from atlas.model.sources import SOURCES
 from atlas.paths import ROOT
-from atlas.provenance import read_sidecar, sha256_of, sidecar_path, write_sidecar
-from atlas.schema import conform
-from atlas.sources import SOURCES
 
 try:
     import fcntl
@@ -394,9 +394,9 @@ class Workspace:
             license=license.strip() or "not stated",
             attribution=attribution.strip() or title.strip(),
             rows=rows,
-            steps=["import: read, map columns, validate (atlas.importer)",
-                   "place: coordinates, else the region named in the row (atlas.placement)",
-                   "save: atomic write to the workspace (atlas.workspace)"],
+            steps=["import: read, map columns, validate (atlas.ingest.importer)",
+                   "place: coordinates, else the region named in the row (atlas.geo.placement)",
+                   "save: atomic write to the workspace (atlas.store.workspace)"],
             dataset_id=dataset_id,
             accounting=accounting,
         )
