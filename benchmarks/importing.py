@@ -87,8 +87,8 @@ def naive_import(csv: Path, out: Path) -> int:
 
 def app_importer(csv: Path, out: Path) -> int:
     """`python -m atlas import CSV` into a scratch workspace; its dataset file moves to `out`."""
-    from atlas.cli import main as atlas
     from atlas.build import synth
+    from atlas.cli import main as atlas
     from atlas.store.workspace import Workspace
 
     with tempfile.TemporaryDirectory(dir=out.parent) as ws:

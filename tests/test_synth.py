@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 from atlas import paths
-from atlas.cli import main as cli
 from atlas.build import synth
+from atlas.cli import main as cli
 from atlas.geo.regions import load_layer
 from atlas.model.provenance import read_sidecar
 from atlas.model.schema import COLUMN_NAMES
