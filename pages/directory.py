@@ -7,8 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from atlas.model.filters import Filters, apply
+from atlas.model.layers import DETAIL_LAYERS, EXPORT_REGION_LAYERS
 from atlas.model.themes import theme_labels
-from atlas.present.exports import REGION_LAYERS, initiatives_frame
+from atlas.present.exports import initiatives_frame
 from atlas.present.mapview import safe_link
 from atlas.text import ECHO_CHARS, fold_series
 from ui import data, exports, shell, state, widgets
@@ -67,7 +68,7 @@ def detail(df, initiative_id: str, shown_ids: set[str]) -> None:
             ("Locality", r["locality"]),
             ("Country", widgets.country_name(r["country"]) if r["country"] else None),
         ]
-        for layer in ("nuts2", "nuts3", "uk_regions", "admin1"):
+        for layer in DETAIL_LAYERS:
             code = r[f"code_{layer}"]
             if isinstance(code, str) and code:
                 name = widgets.region_names(layer).get(code, code)
@@ -106,7 +107,7 @@ def main() -> None:
     descending = c3.toggle("Descending", key="d_desc")
     search = Filters(text=query)  # the sidebar's accent-insensitive search, on top of it
     rows = apply(apply(df, filters), search)
-    names = {lid: widgets.region_names(lid) for lid in REGION_LAYERS}
+    names = {lid: widgets.region_names(lid) for lid in EXPORT_REGION_LAYERS}
     table = initiatives_frame(rows, names, theme_labels(), data.source_titles())
     order = table.sort_values([sort_by, "Name"], ascending=[not descending, True],
                               na_position="last", kind="stable", key=_sort_key).index

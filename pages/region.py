@@ -23,9 +23,9 @@ from atlas.analysis.compare import (
 from atlas.analysis.indicators import region_profile
 from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.filters import mask
-from atlas.model.layers import LAYERS
+from atlas.model.layers import EXPORT_REGION_LAYERS, LAYERS
 from atlas.model.themes import theme_labels
-from atlas.present.exports import REGION_LAYERS, SHARE_NOTE, initiatives_frame, regions_geojson
+from atlas.present.exports import SHARE_NOTE, initiatives_frame, regions_geojson
 from atlas.text import ECHO_CHARS
 from ui import data, exports, shell, state, takeaways, widgets
 
@@ -119,7 +119,7 @@ def profile(df, filters, layer: str, code: str) -> None:
     legal = category_table(here, "legal_form", "Legal form")
     structures = category_table(here, "org_structure", "Organisational structure")
     activities = mix_table(activity_mix(here), len(here), "Activity")
-    names = {lid: widgets.region_names(lid) for lid in REGION_LAYERS}
+    names = {lid: widgets.region_names(lid) for lid in EXPORT_REGION_LAYERS}
     listing = initiatives_frame(here, names, labels, data.source_titles())
     headline_row = comparison_table(df, {layer: regions}, [RegionRef(layer, code)], filters,
                                     data.source_titles())

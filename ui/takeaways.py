@@ -16,6 +16,7 @@ import streamlit as st
 
 from atlas.analysis.indicators import region_profile
 from atlas.model.filters import Filters
+from atlas.model.layers import LAYERS
 from atlas.model.themes import theme_labels
 from atlas.model.views import MapView
 from atlas.present import render
@@ -41,7 +42,7 @@ def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: st
     regions, outlines = data.layer(view.layer), data.layer("countries")
     values = table.set_index("code")[view.metric]
     palette = presenter.palette()
-    note = "The UK is not in NUTS 2024." if view.layer.startswith("nuts") else ""
+    note = LAYERS[view.layer].note
     attribution = render.attribution_lines(view.layer) + [
         f"{name}. Licence: {licence}. Attribution: {credit}"
         for name, licence, credit in imported_credits()

@@ -105,17 +105,6 @@ UK_REGIONS = (
 UK_LOCAL_NAMES = {"UKL": "Cymru"}
 UK_ALT_NAMES = {"UKH": ["Eastern"], "UKL": ["Cymru"], "UKM": ["Alba"]}
 
-# (coverage_simplify tolerance, rounding grid), both in degrees. NUTS 20M is already generalised
-# for 1:20 million and its four levels nest exactly; simplifying each level separately would
-# break that nesting, so NUTS is only rounded.
-SIMPLIFY = {
-    "countries": (0.04, 1e-3),
-    "nuts1": (0.0, 1e-4),
-    "nuts2": (0.0, 1e-4),
-    "nuts3": (0.0, 1e-4),
-    "uk_regions": (0.01, 1e-4),
-    "admin1": (0.05, 1e-3),
-}
 # ---------------------------------------------------------------- reading and small helpers
 
 
@@ -149,7 +138,7 @@ def text(series: pd.Series) -> pd.Series:
 
 def finish_layer(frame: pd.DataFrame, geoms: np.ndarray, layer_id: str) -> gpd.GeoDataFrame:
     """Simplify, add label points and put the uniform columns in their order and types."""
-    tolerance, grid = SIMPLIFY[layer_id]
+    tolerance, grid = LAYERS[layer_id].simplify
     gdf = gpd.GeoDataFrame(
         frame.reset_index(drop=True),
         geometry=simplify_coverage(np.asarray(geoms, dtype=object), tolerance, grid),
@@ -383,7 +372,7 @@ NUTS_STEPS = [
 
 def layer_steps(layer_id: str) -> list[str]:
     """Named transformations from the snapshots to the shipped layer."""
-    t, g = SIMPLIFY[layer_id]
+    t, g = LAYERS[layer_id].simplify
     simplify = SIMPLIFY_STEP.format(t=t, g=g)
     label = "label point = representative_point()"
     if layer_id.startswith("nuts"):

@@ -21,11 +21,9 @@ import pandas as pd
 import shapely
 
 from atlas.geo.regions import MAX_NEAREST_DEG
-from atlas.model.layers import LAYER_IDS, LAYERS
+from atlas.model.layers import LAYER_IDS, LAYERS, MATCH_ORDER
 from atlas.text import fold
 
-# Layer preference when a name matches regions in several layers (same tier of match).
-PREFERENCE = ("nuts2", "nuts3", "nuts1", "uk_regions", "admin1", "countries")
 # Matches are ranked: a code beats a name, a name beats an alternative name.
 TIER_CODE, TIER_NAME, TIER_ALT = 0, 1, 2
 # Generic words in official names ("Provincia Autonoma di Bolzano/Bozen" is also "Bolzano").
@@ -294,7 +292,7 @@ class RegionIndex:
             if country:
                 hits = [r for r in hits if r.country == country] or hits
             if hits:
-                return Resolution(raw, min(hits, key=lambda r: PREFERENCE.index(r.layer)), "code")
+                return Resolution(raw, min(hits, key=lambda r: MATCH_ORDER.index(r.layer)), "code")
         candidates = self.entries.get(key(raw), [])
         if country:
             candidates = [(t, r) for t, r in candidates if r.country == country]
@@ -304,7 +302,7 @@ class RegionIndex:
         best = min(t for t, _ in candidates)
         tied = [r for t, r in candidates if t == best]
         how = "name" if best <= TIER_NAME else "alternative name"
-        for layer in PREFERENCE:
+        for layer in MATCH_ORDER:
             in_layer = [r for r in tied if r.layer == layer]
             if len(in_layer) == 1:
                 return Resolution(raw, in_layer[0], how)

@@ -78,15 +78,8 @@ def load_layer(layer_id: str, geo_dir: Path | None = None) -> gpd.GeoDataFrame:
 
 # ---------------------------------------------------------------- point-in-polygon assignment
 
-# Layers whose codes decide their parent's code, so that levels nest (code_nuts2 is always the
-# parent of code_nuts3). admin1 is left out: it is another source (NE 10m vs NE 50m countries)
-# and names units that are not in the countries layer.
-IMPLIES_PARENT = ("nuts3", "nuts2", "nuts1", "uk_regions")
-# A point inside a NUTS 3 region is not also looked up in uk_regions (NE and GISCO disagree by a
-# few hundred metres along the Irish border).
-SKIP_IF_INSIDE = {"uk_regions": "nuts3"}
-# The finest European levels; `region_match` describes how a point was placed in one of them.
-FINEST = ("nuts3", "uk_regions")
+# The finest European levels; `region_match` describes how a point was placed in one.
+FINEST_LAYERS = tuple(lid for lid, lay in LAYERS.items() if lay.finest)
 INSIDE, NEAREST, NONE = 2, 1, 0
 
 
@@ -183,7 +176,7 @@ class Assignment:
         """Give the parent layer the parent of this layer's code wherever that is at least as
         good a match as the parent's own (a tie goes to the finer layer, so levels nest)."""
         parent = LAYERS[lid].parent
-        if parent not in self.layers or lid not in IMPLIES_PARENT:
+        if parent not in self.layers or not LAYERS[lid].implies_parent:
             return
         layer = self.layers[lid]
         which = np.flatnonzero((self.rank[lid] > NONE) & (self.rank[lid] >= self.rank[parent]))
@@ -202,8 +195,8 @@ class Assignment:
         """Bottom-up point in polygon, skipping points a child layer has already placed."""
         for lid in self.order:
             todo = self.rank[lid] < INSIDE
-            if SKIP_IF_INSIDE.get(lid) in self.layers:
-                todo &= self.rank[SKIP_IF_INSIDE[lid]] < INSIDE
+            if LAYERS[lid].skip_if_inside in self.layers:
+                todo &= self.rank[LAYERS[lid].skip_if_inside] < INSIDE
             todo = np.flatnonzero(todo)
             self.record(lid, todo, self.index[lid].inside(self.points[todo]), INSIDE)
             self.imply_parent(lid)
@@ -259,7 +252,7 @@ def assign_regions(
             column[ok] = work.codes[lid][inverse]
             out[LAYERS[lid].column] = pd.Series(column, index=lon.index, dtype=object)
     match = np.full(len(x), "none", dtype=object)
-    finest = [work.rank[lid] for lid in FINEST if lid in layers]
+    finest = [work.rank[lid] for lid in FINEST_LAYERS if lid in layers]
     if finest:
         best = np.max(finest, axis=0)[inverse]
         match[ok] = np.array(["none", "nearest", "inside"], dtype=object)[best]

@@ -53,8 +53,8 @@ class MapView:
         notes = []
         if self.metric == "per_100k":
             notes.append("Population: Eurostat 2025 (UK regions 2019).")
-        if self.layer.startswith("nuts"):
-            notes.append("The UK is not in NUTS 2024: choose 'UK regions'.")
+        if LAYERS[self.layer].note:
+            notes.append(LAYERS[self.layer].note)
         return " ".join(notes)
 
     def to_params(self) -> dict[str, str]:

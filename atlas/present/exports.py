@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely.geometry
 
-from atlas.model.layers import LAYERS
+from atlas.model.layers import EXPORT_REGION_LAYERS, LAYERS
 from atlas.model.sources import SOURCES, short_titles
 from atlas.paths import INITIATIVES_FILE
 
@@ -298,9 +298,6 @@ INITIATIVE_COLUMNS = (
     "Name", "Themes", "Legal form", "Organisational structure", "Locality", "Region",
     "Region code", "Country", "Source", "Website", "ID",
 )
-# Layers tried in order for the 'Region' column: NUTS 2 in Europe, ITL 1 in the UK, else the
-# state or province.
-REGION_LAYERS = ("nuts2", "uk_regions", "admin1")
 
 
 def initiatives_frame(
@@ -311,12 +308,13 @@ def initiatives_frame(
 ) -> pd.DataFrame:
     """The initiatives table people see and export: readable, flat, one row per initiative.
 
-    `region_names[layer][code]` names regions of REGION_LAYERS; the first layer holding the
+    `region_names[layer][code]` names regions of EXPORT_REGION_LAYERS (NUTS 2 in Europe, ITL 1
+    in the UK, else the state or province); the first layer holding the
     initiative gives its Region. `source_titles` names sources (shipped ones by default).
     """
     region = pd.Series(None, index=df.index, dtype=object)
     code = pd.Series(None, index=df.index, dtype=object)
-    for layer_id in REGION_LAYERS:
+    for layer_id in EXPORT_REGION_LAYERS:
         column = LAYERS[layer_id].column
         todo = code.isna() & df[column].notna()
         code[todo] = df.loc[todo, column]
