@@ -18,10 +18,10 @@ import pandas as pd
 from folium.plugins import MarkerCluster
 
 from atlas import paths
-from atlas.analysis.indicators import per_100k
 from atlas.model.classify import classify, colours
 from atlas.model.filters import Filters, apply, mask
 from atlas.model.layers import LAYERS
+from atlas.model.metrics import per_100k
 from atlas.model.themes import theme_bits
 from atlas.present.mapview import popup_html, popup_parts
 from atlas.text import fold_series

@@ -7,9 +7,10 @@ import streamlit as st
 from atlas.analysis.indicators import region_table
 from atlas.model.classify import SCHEMES, fmt_number, fmt_percent
 from atlas.model.filters import mask
-from atlas.model.layers import LAYERS
+from atlas.model.layers import DEFAULT_LAYER, LAYERS
+from atlas.model.metrics import DEFAULT_METRIC, METRICS, metrics_for
 from atlas.model.themes import theme_labels
-from atlas.model.views import BASEMAPS, METRICS
+from atlas.model.views import BASEMAPS
 from atlas.present import offline
 from atlas.present.mapview import base_map, choropleth_group, points_layer
 from atlas.text import inert_markdown as md
@@ -43,9 +44,9 @@ def controls():
     labels = theme_labels()
     c1, c2, c3, c4 = st.columns([1.2, 1.4, 1.2, 1.2])
     c1.selectbox("Regions", list(LAYERS), key="v_layer", format_func=lambda v: LAYERS[v].label)
-    c2.selectbox("Colour regions by", list(METRICS), key="v_metric",
-                 format_func=lambda v: METRICS[v][0])
-    if st.session_state.get("v_metric") == "theme_share":
+    c2.selectbox("Colour regions by", metrics_for(st.session_state.get("v_layer", DEFAULT_LAYER)),
+                 key="v_metric", format_func=lambda v: METRICS[v].label)
+    if METRICS[st.session_state.get("v_metric", DEFAULT_METRIC)].needs_theme:
         c2.selectbox("Theme", list(labels), key="v_theme", format_func=labels.get)
     c3.selectbox("Classes", list(SCHEMES), key="v_scheme", format_func=SCHEMES.get)
     c4.radio("Background", list(BASEMAPS), key="v_basemap", format_func=BASEMAPS.get,
@@ -57,19 +58,15 @@ def draw_map(df, filters, view, table):
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
     offline.patch_streamlit_folium()
-    title, unit = METRICS[view.metric]
-    if view.metric == "theme_share":
-        title = f"Share with theme: {theme_labels()[view.theme]}"
-    column = {"initiatives": "initiatives", "per_100k": "per_100k",
-              "theme_share": "theme_share"}[view.metric]
+    titles = presenter.view_titles(view, filters)
     choropleth, summary = choropleth_group(
         data.shapes(view.layer),
         table.set_index("code"),
-        column,
-        title=title,
-        unit=unit,
+        view.metric,
+        title=titles["legend"],
+        unit=titles["unit"],
         scheme=view.scheme,
-        percent=view.metric == "theme_share",
+        percent=METRICS[view.metric].percent,
         selected=view.region,
         palette=presenter.palette(),
         large_legend=presenter.on(),
@@ -138,14 +135,14 @@ def main() -> None:
         state.set_view(region="")
         view = state.current_view()
     table = region_table(df, data.layer_table(view.layer), view.layer, filters,
-                         theme=view.theme if view.metric == "theme_share" else None)
+                         theme=view.metric_theme)
     state.write_url(filters, view)
     left, right = st.columns([3, 1])
     with left:
         result, _summary = draw_map(df, filters, view, table)
         with st.expander("Download these regional figures (CSV, Excel, GeoJSON)"):
             exports.layer_downloads("m_layer", view.layer, table, filters,
-                                    theme=view.theme if view.metric == "theme_share" else None)
+                                    theme=view.metric_theme)
     with right:
         side_panel(view, table)
     takeaways.map_downloads(df, filters, view, table)

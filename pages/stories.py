@@ -16,7 +16,7 @@ from atlas.analysis.indicators import region_table
 from atlas.build.story_example import STORY_ID as EXAMPLE_ID
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYERS
-from atlas.model.views import METRICS
+from atlas.model.metrics import METRICS
 from atlas.store import stories
 from atlas.store.stories import MAX_NOTE, MAX_TITLE, Story, StoryError, StoryExists, View
 from atlas.text import clip, inert_markdown
@@ -174,7 +174,7 @@ def player(story: Story) -> None:
     titles = presenter.view_titles(view, filters)
     presenter.header(saved.title, saved.subtitle or titles["subtitle"])
     table = region_table(data.initiatives(), data.layer_table(view.layer), view.layer, filters,
-                         theme=view.theme if view.metric == "theme_share" else None)
+                         theme=view.metric_theme)
     left, right = st.columns([3, 1.15])
     with right:
         prev_col, next_col = st.columns(2)
@@ -359,7 +359,7 @@ def _summary(v: View) -> str:
     """One line of Markdown on what a view shows; every value in it is escaped (filter values
     may be an imported dataset's names)."""
     m = v.map
-    parts = [LAYERS[m.layer].label, METRICS[m.metric][0]]
+    parts = [LAYERS[m.layer].label, METRICS[m.metric].label]
     if m.metric == "theme_share":
         parts[-1] += f" ({m.theme})"
     if m.region:

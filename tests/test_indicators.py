@@ -6,7 +6,6 @@ import pandas as pd
 
 from atlas.analysis.indicators import (
     category_mix,
-    per_100k,
     region_counts,
     region_profile,
     region_table,
@@ -14,6 +13,7 @@ from atlas.analysis.indicators import (
     theme_mix,
 )
 from atlas.model.filters import Filters
+from atlas.model.metrics import per_100k
 
 
 def test_per_100k_never_divides_by_zero():

@@ -13,8 +13,9 @@ import streamlit as st
 from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
+from atlas.model.metrics import METRICS
 from atlas.model.themes import theme_labels
-from atlas.model.views import METRICS, MapView
+from atlas.model.views import MapView
 from atlas.present import offline
 from atlas.present.mapview import (
     EUROPE_CENTER,
@@ -98,9 +99,9 @@ def view_titles(view: MapView, filters: Filters) -> dict[str, str]:
     """Title (what is coloured), legend title, unit and a default subtitle (where, which
     filters) of a map view, the same words on the live map, the PNG and the presenter header."""
     labels = theme_labels()
-    legend, unit = METRICS[view.metric]
-    if view.metric == "theme_share":
-        legend = f"Share with theme: {labels.get(view.theme, view.theme)}"
+    metric = METRICS[view.metric]
+    legend = metric.title(labels.get(view.theme, view.theme) if view.metric_theme else None)
+    unit = metric.unit
     parts = [LAYERS[view.layer].label]
     if not filters.is_empty():
         parts.append(filters.describe(labels))
@@ -124,7 +125,7 @@ def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") 
         title=titles["legend"],
         unit=titles["unit"],
         scheme=view.scheme,
-        percent=view.metric == "theme_share",
+        percent=METRICS[view.metric].percent,
         selected=view.region,
         palette=palette(),
         large_legend=on(),

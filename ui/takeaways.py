@@ -17,6 +17,7 @@ import streamlit as st
 from atlas.analysis.indicators import region_profile
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYERS
+from atlas.model.metrics import METRICS
 from atlas.model.themes import theme_labels
 from atlas.model.views import MapView
 from atlas.present import render
@@ -57,7 +58,7 @@ def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: st
             legend_title=titles["legend"],
             unit=titles["unit"],
             scheme=view.scheme,
-            percent=view.metric == "theme_share",
+            percent=METRICS[view.metric].percent,
             palette=palette,
             selected=view.region,
             outlines=outlines,

@@ -17,6 +17,7 @@ import pandas as pd
 from atlas.analysis.indicators import category_mix, region_table, theme_mix
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
+from atlas.model.metrics import METRICS, THEME_SHARE_PREFIX
 from atlas.model.sources import SOURCES, short_titles
 from atlas.model.themes import NO_THEME, load_themes, theme_labels
 from atlas.text import clip
@@ -29,8 +30,8 @@ HEADERS = {
     "code": "Code",
     "layer": "Layer",
     "country": "Country",
-    "initiatives": "Initiatives",
-    "per_100k": "Initiatives per 100,000 inhabitants",
+    "initiatives": METRICS["initiatives"].label,
+    "per_100k": METRICS["per_100k"].label,
     "population": "Population",
     "population_year": "Population year",
     "rank_in_layer": "Rank in layer",
@@ -39,12 +40,12 @@ HEADERS = {
     "regions_in_country": "Regions of the country in layer",
     "share_of_country": "Share of the country's initiatives",
 }
-SHARE_PREFIX = "Share with theme: "
+SHARE_PREFIX = THEME_SHARE_PREFIX
 RECORDS_PREFIX = "Records from "
 
 
 def theme_share_header(theme: str) -> str:
-    return SHARE_PREFIX + theme_label(theme)
+    return METRICS["theme_share"].title(theme_label(theme))
 
 
 def theme_label(theme: str) -> str:

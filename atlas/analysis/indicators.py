@@ -11,20 +11,8 @@ import pandas as pd
 
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
+from atlas.model.metrics import METRICS, per_100k
 from atlas.model.themes import NO_THEME, bit_of, theme_ids
-
-PER = 100_000
-
-
-def per_100k(count: pd.Series | float, population: pd.Series | float) -> pd.Series | float:
-    """count per 100,000 inhabitants; NaN where population is missing or not positive."""
-    pop = pd.to_numeric(population, errors="coerce")
-    if isinstance(pop, pd.Series):
-        pop = pop.where(pop > 0)
-        return count / pop * PER
-    if pop is None or pd.isna(pop) or pop <= 0:
-        return float("nan")
-    return count / pop * PER
 
 
 def region_counts(df: pd.DataFrame, layer_id: str, f: Filters = Filters()) -> pd.Series:
@@ -77,10 +65,10 @@ def region_table(
     f: Filters = Filters(),
     theme: str | None = None,
 ) -> pd.DataFrame:
-    """One row per region of the layer: initiatives, per 100k, theme share, ranks.
+    """One row per region of the layer: a column per metric of `atlas.model.metrics`
+    (theme metrics only when `theme` is given), population, ranks and share of the country.
 
-    `regions` is the layer table (geometry optional). `theme_share` is the share of the
-    region's filtered initiatives carrying `theme` (NaN where a region has none).
+    `regions` is the layer table (geometry optional).
     """
     # Only the code column is sliced (never the whole table): this runs on every filter change.
     codes = df[LAYERS[layer_id].column]
@@ -96,11 +84,13 @@ def region_table(
         }
     )
     out["initiatives"] = out["code"].map(counts).fillna(0).astype(int)
-    out["per_100k"] = per_100k(out["initiatives"], out["population"])
     if theme:
-        with_theme = codes[keep & has_theme(df, theme)].value_counts()
-        n = out["initiatives"].where(out["initiatives"] > 0)
-        out["theme_share"] = out["code"].map(with_theme).fillna(0) / n
+        out["with_theme"] = out["code"].map(codes[keep & has_theme(df, theme)].value_counts())
+        out["with_theme"] = out["with_theme"].fillna(0)
+    for metric in METRICS.values():
+        if theme or not metric.needs_theme:
+            out[metric.id] = metric.compute(out)
+    out = out.drop(columns="with_theme", errors="ignore")
     out["rank_in_layer"] = out["initiatives"].rank(ascending=False, method="min").astype(int)
     out["rank_in_country"] = (
         out.groupby("country")["initiatives"].rank(ascending=False, method="min").astype(int)

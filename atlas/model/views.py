@@ -14,13 +14,9 @@ from dataclasses import dataclass
 
 from atlas.model.classify import DEFAULT_SCHEME, SCHEMES
 from atlas.model.layers import DEFAULT_LAYER, LAYERS
+from atlas.model.metrics import DEFAULT_METRIC, METRICS
 from atlas.text import clip
 
-METRICS = {
-    "initiatives": ("Initiatives", "initiatives"),
-    "per_100k": ("Initiatives per 100,000 inhabitants", "initiatives per 100k inhabitants"),
-    "theme_share": ("Share of initiatives with a theme", "% of the region's initiatives"),
-}
 BASEMAPS = {
     "outline": "Offline outlines (no internet needed)",
     "tiles": "OpenStreetMap tiles (needs internet)",
@@ -31,8 +27,8 @@ DEFAULT_THEME = "employment"
 @dataclass(frozen=True)
 class MapView:
     layer: str = DEFAULT_LAYER
-    metric: str = "initiatives"
-    theme: str = DEFAULT_THEME  # used by the theme_share metric
+    metric: str = DEFAULT_METRIC
+    theme: str = DEFAULT_THEME  # used by metrics that need a theme (theme_share)
     scheme: str = DEFAULT_SCHEME
     basemap: str = "outline"
     points: bool = True
@@ -43,6 +39,11 @@ class MapView:
     zoom: int | None = None
 
     @property
+    def metric_theme(self) -> str | None:
+        """The theme the metric is computed for, None when the metric needs none."""
+        return self.theme if METRICS[self.metric].needs_theme else None
+
+    @property
     def center(self) -> tuple[float, float] | None:
         """(lat, lon) when both are set, for st_folium's `center=`."""
         return None if self.lat is None or self.lon is None else (self.lat, self.lon)
@@ -51,8 +52,8 @@ class MapView:
     def legend_note(self) -> str:
         """What a reader of the legend must know about this layer and metric."""
         notes = []
-        if self.metric == "per_100k":
-            notes.append("Population: Eurostat 2025 (UK regions 2019).")
+        if METRICS[self.metric].legend_note:
+            notes.append(METRICS[self.metric].legend_note)
         if LAYERS[self.layer].note:
             notes.append(LAYERS[self.layer].note)
         return " ".join(notes)
@@ -69,7 +70,7 @@ class MapView:
                     out[key] = f"{value:.4f}".rstrip("0").rstrip(".")
                 else:
                     out[key] = str(value)
-        if self.metric != "theme_share":
+        if not METRICS[self.metric].needs_theme:
             out.pop("theme", None)
         return out
 
