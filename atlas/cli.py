@@ -26,9 +26,20 @@ def main(argv: list[str] | None = None) -> int:
                    help=".parquet (app-ready, with region codes) or .csv (raw, to import)")
     y.add_argument("--seed", type=int, help="random seed (fixed default)")
     add_import_parser(sub)
+    r = sub.add_parser("profile", help="one region's profile (the region page's figures)",
+                       description="Print the profile of one region: names, codes, counts, per "
+                       "100k, ranks, theme mix, sources and coverage note.")
+    r.add_argument("region", metavar="LAYER:CODE", help="e.g. nuts2:ITH5 or uk_regions:UKI")
+    r.add_argument("--json", action="store_true", help="print one JSON object")
+    r.add_argument("--filters", default="", metavar="QUERY",
+                   help="filters as in the app's URL, e.g. 'theme=employment&country=IT'")
+    r.add_argument("--data-dir", type=Path)
+    r.add_argument("--geo-dir", type=Path)
     args = parser.parse_args(argv)
     if args.command == "import":
         return run_import_command(args)
+    if args.command == "profile":
+        return run_profile_command(args)
 
     try:
         if args.command == "build":
@@ -47,6 +58,51 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def run_profile_command(args) -> int:
+    """`python -m atlas profile LAYER:CODE`: exit 2 with a one-line reason for an unknown
+    layer, code or filter value."""
+    from urllib.parse import parse_qs
+
+    import pandas as pd
+
+    from atlas.analysis.profile import build_profile
+    from atlas.geo.regions import load_layer
+    from atlas.model.filters import from_params
+    from atlas.model.layers import LAYERS
+    from atlas.store.initiatives import facet_values, load_initiatives
+    from atlas.text import clip
+
+    layer_id, sep, code = args.region.partition(":")
+    if not sep or layer_id not in LAYERS:
+        print(f"error: unknown layer {clip(layer_id)!r}: write LAYER:CODE with a layer among "
+              f"{', '.join(LAYERS)}", file=sys.stderr)
+        return 2
+    try:
+        df = load_initiatives(args.data_dir)
+        regions = pd.DataFrame(load_layer(layer_id, args.geo_dir).drop(columns="geometry"))
+        countries = pd.DataFrame(load_layer("countries", args.geo_dir).drop(columns="geometry"))
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    codes = set(regions["code"])
+    if code not in codes and code.upper() in codes:
+        code = code.upper()
+    if code not in codes:
+        print(f"error: no region {clip(code)!r} in {LAYERS[layer_id].label} ({layer_id}); "
+              "search the app's region page by name to find its code", file=sys.stderr)
+        return 2
+    filters, notices = from_params(parse_qs(args.filters), facet_values(df))
+    if notices:
+        print(f"error: {notices[0].replace(' in the URL', ' in --filters')}", file=sys.stderr)
+        return 2
+    profile = build_profile(df, regions, layer_id, code, filters, countries)
+    if args.json:
+        print(json.dumps(profile.to_json(), ensure_ascii=False))
+    else:
+        print(profile.to_text())
     return 0
 
 

@@ -13,14 +13,12 @@ from atlas.analysis.compare import (
     activity_mix,
     category_table,
     comparison_table,
-    coverage,
-    coverage_note,
     format_refs,
     mix_long,
     mix_table,
     theme_bars,
 )
-from atlas.analysis.indicators import region_profile
+from atlas.analysis.profile import RegionProfile, build_profile
 from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.filters import mask
 from atlas.model.layers import EXPORT_REGION_LAYERS, LAYERS
@@ -44,22 +42,21 @@ def picker(view) -> None:
         widgets.search_box("r_query", choose, prefer_layer=view.layer)
 
 
-def headline(p: dict) -> None:
-    year = p["population_year"]
-    year_text = f" ({int(year)})" if year == year and year is not None else ""
+def headline(p: RegionProfile) -> None:
+    year_text = f" ({p.population_year})" if p.population_year else ""
     row = st.container(horizontal=True, gap="large")  # wraps on narrow screens, never truncates
-    row.metric("Initiatives", fmt_number(p["initiatives"]), width="content",
+    row.metric("Initiatives", fmt_number(p.initiatives), width="content",
                help="Initiatives in the region that match the filters")
-    row.metric("Per 100,000 inhabitants", fmt_number(p["per_100k"], 1), width="content",
-               help=f"Population{year_text}: {fmt_number(p['population'])} (Eurostat; UK "
+    row.metric("Per 100,000 inhabitants", fmt_number(p.per_100k, 1), width="content",
+               help=f"Population{year_text}: {fmt_number(p.population)} (Eurostat; UK "
                "regions 2019). 'no data' when the population is unknown.")
-    row.metric("Rank in layer", f"{p['rank_in_layer']} of {p['regions_in_layer']}",
+    row.metric("Rank in layer", f"{p.rank_in_layer} of {p.regions_in_layer}",
                width="content",
-               help=f"By number of initiatives among all {LAYERS[p['layer']].label}")
-    row.metric("Rank in country", f"{p['rank_in_country']} of {p['regions_in_country']}",
+               help=f"By number of initiatives among all {LAYERS[p.layer].label}")
+    row.metric("Rank in country", f"{p.rank_in_country} of {p.regions_in_country}",
                width="content",
                help="By number of initiatives among the regions of the same country and layer")
-    row.metric("Share of country", fmt_percent(p["share_of_country"]), width="content",
+    row.metric("Share of country", fmt_percent(p.share_of_country), width="content",
                help="Share of the country's initiatives (in this layer) that lie in the region")
 
 
@@ -84,29 +81,29 @@ def main() -> None:
 
 def profile(df, filters, layer: str, code: str) -> None:
     regions = data.layer_table(layer)
-    p = region_profile(df, regions, layer, code, filters, countries=data.layer_table("countries"))
-    country = widgets.country_name(p["country"])
+    p = build_profile(df, regions, layer, code, filters, countries=data.layer_table("countries"),
+                      titles=data.source_titles())
+    country = widgets.country_name(p.country)
     labels = theme_labels()
-    st.header(widgets.md(p["name"]))
+    st.header(widgets.md(p.name))
     st.caption(f"{widgets.md(code)} · {LAYERS[layer].label} · {widgets.md(country)} · "
                f"filters: {widgets.md(filters.describe(labels))}")
     headline(p)
 
-    cov = coverage(df, layer, code, p["country"], filters, data.source_titles())
-    note = coverage_note(cov, p["name"], country, filtered=not filters.is_empty())
-    (st.warning if p["initiatives"] == 0 else st.info)(widgets.md(note), icon="ℹ️")
+    cov, note = p.coverage, p.coverage_note
+    (st.warning if p.initiatives == 0 else st.info)(widgets.md(note), icon="ℹ️")
 
     keep = mask(df, filters)
     here = df[keep & (df[LAYERS[layer].column] == code).to_numpy()]
-    mix = p["theme_mix"].rename(columns={"region": p["name"], "country": country, "all": EUROPE})
-    n_country = p["country_initiatives"]
-    long = mix_long(mix, {p["name"]: p["initiatives"], country: n_country,
+    mix = p.theme_mix.rename(columns={"region": p.name, "country": country, "all": EUROPE})
+    n_country = p.country_initiatives
+    long = mix_long(mix, {p.name: p.initiatives, country: n_country,
                           EUROPE: int(keep.sum())})
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Themes")
-        if p["initiatives"]:
-            st.altair_chart(theme_bars(long, [p["name"], country, EUROPE]),
+        if p.initiatives:
+            st.altair_chart(theme_bars(long, [p.name, country, EUROPE]),
                             width="stretch")
             st.caption("Share of initiatives carrying each theme; one initiative can have "
                        "several, so shares add up to more than 100 %.")
@@ -130,7 +127,7 @@ def profile(df, filters, layer: str, code: str) -> None:
     with tabs[0]:
         st.dataframe(listing, hide_index=True,
                      column_config={"Website": st.column_config.LinkColumn("Website")})
-        prov = exports.about(f"Initiatives in {p['name']} ({code})", filters,
+        prov = exports.about(f"Initiatives in {p.name} ({code})", filters,
                              here["source"].unique())
         exports.initiatives_downloads("r_list", f"{code} initiatives", listing, here, prov)
     with tabs[1]:
@@ -148,7 +145,7 @@ def profile(df, filters, layer: str, code: str) -> None:
     with tabs[4]:
         tables = {"Headline": headline_row, "Themes": long, "Legal forms": legal,
                   "Structures": structures, "Activities": activities, "Sources": cov}
-        prov = exports.about(f"Profile of {p['name']} ({code}, {LAYERS[layer].label})", filters,
+        prov = exports.about(f"Profile of {p.name} ({code}, {LAYERS[layer].label})", filters,
                              data.facets()["sources"], layer=layer, notes=[SHARE_NOTE, note])
         st.write("Every table of this profile, with sources, licences and the filters used.")
         geometry = exports.region_geometries(layer, [code])

@@ -7,11 +7,11 @@ import pandas as pd
 from atlas.analysis.indicators import (
     category_mix,
     region_counts,
-    region_profile,
     region_table,
     theme_counts,
     theme_mix,
 )
+from atlas.analysis.profile import build_profile
 from atlas.model.filters import Filters
 from atlas.model.metrics import per_100k
 
@@ -60,12 +60,13 @@ def test_region_table_per_capita_no_data_and_ranks(rows, nuts2_regions):
 
 
 def test_region_profile_compares_with_country_and_all(rows, nuts2_regions):
-    countries = pd.DataFrame({"code": ["IT", "GB"], "population": [59e6, 67e6]})
-    p = region_profile(rows, nuts2_regions, "nuts2", "ITH5", countries=countries)
-    assert p["initiatives"] == 3 and p["country_initiatives"] == 3
-    assert p["rank_in_country"] == 1 and p["regions_in_country"] == 2
-    assert p["country_per_100k"] == 3 / 59e6 * 100_000
-    assert p["theme_mix"].loc["proximity", "region"] == 2 / 3
-    assert p["theme_mix"].loc["proximity", "all"] == 2 / 5
-    filtered = region_profile(rows, nuts2_regions, "nuts2", "ITH5", Filters(themes=("circular",)))
-    assert filtered["initiatives"] == 1
+    countries = pd.DataFrame({"code": ["IT", "GB"], "name": ["Italy", "United Kingdom"],
+                              "population": [59e6, 67e6]})
+    p = build_profile(rows, nuts2_regions, "nuts2", "ITH5", countries=countries)
+    assert p.initiatives == 3 and p.country_initiatives == 3
+    assert p.rank_in_country == 1 and p.regions_in_country == 2
+    assert p.country_per_100k == 3 / 59e6 * 100_000
+    assert p.theme_mix.loc["proximity", "region"] == 2 / 3
+    assert p.theme_mix.loc["proximity", "all"] == 2 / 5
+    filtered = build_profile(rows, nuts2_regions, "nuts2", "ITH5", Filters(themes=("circular",)))
+    assert filtered.initiatives == 1

@@ -9,6 +9,7 @@ element or page is covered without touching this file.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
 from atlas.analysis.compare import parse_refs
-from atlas.analysis.indicators import region_profile
+from atlas.analysis.profile import build_profile
 from atlas.geo.regions import load_layer
 from atlas.model.filters import PARAMS, Filters, from_params
 from atlas.model.schema import conform
@@ -278,10 +279,10 @@ def test_take_aways_print_text_as_written(rows):
     assert Image.open(io.BytesIO(png)).text["Title"] == TRICKY
     countries = load_layer("countries")
     table = pd.DataFrame(regions.drop(columns="geometry"))
-    profile = region_profile(rows, table, "uk_regions", "UKI", Filters(),
+    profile = build_profile(rows, table, "uk_regions", "UKI", Filters(),
                              pd.DataFrame(countries.drop(columns="geometry")))
-    pdf = render.region_brief_pdf(profile, regions=regions, outlines=None,
-                                  country_name=MATH, filters_text=TRICKY,
+    profile = dataclasses.replace(profile, country_name=MATH)
+    pdf = render.region_brief_pdf(profile, regions=regions, outlines=None, filters_text=TRICKY,
                                   imported=[(TRICKY, MATH, IMAGE)])
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "$x^2$" in text and "notacommand" in text and "Licence: $x^2$" in text

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from atlas.analysis.indicators import region_profile, region_table
+from atlas.analysis.indicators import region_table
+from atlas.analysis.profile import build_profile
 from atlas.geo.regions import load_layer
 from atlas.model.classify import PALETTE_HIGH_CONTRAST
 from atlas.model.filters import Filters
@@ -97,10 +98,10 @@ def test_region_brief_is_one_a4_page_with_figures_and_sources(shipped):
     countries = pd.DataFrame(layers["countries"].drop(columns="geometry"))
     regions = pd.DataFrame(layers["uk_regions"].drop(columns="geometry"))
     filters = Filters(themes=("social_services",))
-    profile = region_profile(df, regions, "uk_regions", "UKJ", filters, countries)
+    profile = build_profile(df, regions, "uk_regions", "UKJ", filters, countries)
     data = render.region_brief_pdf(
         profile, regions=layers["uk_regions"], outlines=layers["countries"],
-        country_name="United Kingdom", filters_text="themes: Social and care services",
+        filters_text="themes: Social and care services",
         permalink="/?layer=uk_regions&region=UKJ",
     )
     assert data.startswith(b"%PDF-")
@@ -110,7 +111,7 @@ def test_region_brief_is_one_a4_page_with_figures_and_sources(shipped):
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     text = " ".join(reader.pages[0].extract_text().split())
     assert "South East" in text and "UKJ" in text
-    assert f"Initiatives {profile['initiatives']}" in text
+    assert f"Initiatives {profile.initiatives}" in text
     assert "Theme mix" in text and "Where" in text
     assert "© EuroGeographics for the administrative boundaries" in text
     assert "Made with Natural Earth" in text

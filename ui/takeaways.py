@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from atlas.analysis.indicators import region_profile
+from atlas.analysis.profile import build_profile
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
@@ -79,16 +79,14 @@ def brief_maker(layer_id: str, code: str, filters: Filters) -> Callable[[], byte
     regions, outlines = data.layer(layer_id), data.layer("countries")
     link = stories.permalink(stories.View(title="", map=MapView(layer=layer_id, region=code),
                                           filters=filters))
-    imported = imported_credits()
+    imported, titles = imported_credits(), data.source_titles()
 
     def make() -> bytes:
-        profile = region_profile(df, table, layer_id, code, filters, countries)
-        match = countries.loc[countries["code"] == profile["country"], "name"]
+        profile = build_profile(df, table, layer_id, code, filters, countries, titles)
         return render.region_brief_pdf(
             profile,
             regions=regions,
             outlines=outlines,
-            country_name=str(match.iloc[0]) if len(match) else str(profile["country"]),
             filters_text=filters.describe(theme_labels()),
             permalink=link,
             imported=imported,

@@ -11,7 +11,7 @@ import pandas as pd
 
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
-from atlas.model.metrics import METRICS, per_100k
+from atlas.model.metrics import METRICS
 from atlas.model.themes import NO_THEME, bit_of, theme_ids
 
 
@@ -99,57 +99,3 @@ def region_table(
     out["share_of_country"] = out["initiatives"] / country_total.where(country_total > 0)
     return out
 
-
-def region_profile(
-    df: pd.DataFrame,
-    regions: pd.DataFrame,
-    layer_id: str,
-    code: str,
-    f: Filters = Filters(),
-    countries: pd.DataFrame | None = None,
-) -> dict:
-    """Headline numbers of one region next to its country and the whole table ('Europe').
-
-    `countries` is the `countries` layer table, used for the country's population.
-    Raises KeyError for an unknown code.
-    """
-    table = region_table(df, regions, layer_id, f)
-    rows = table[table["code"] == code]
-    if rows.empty:
-        raise KeyError(f"no region {code!r} in layer {layer_id!r}")
-    row = rows.iloc[0]
-    keep = mask(df, f)
-    column = LAYERS[layer_id].column
-    in_region = df[keep & (df[column] == code).to_numpy()]
-    in_country = df[keep & (df["country"] == row["country"]).to_numpy()]
-    everywhere = df[keep]
-    country_pop = float("nan")
-    if countries is not None:
-        match = countries.loc[countries["code"] == row["country"], "population"]
-        country_pop = float(match.iloc[0]) if len(match) else float("nan")
-    return {
-        "code": code,
-        "name": row["name"],
-        "layer": layer_id,
-        "country": row["country"],
-        "initiatives": int(row["initiatives"]),
-        "population": row["population"],
-        "population_year": row["population_year"],
-        "per_100k": row["per_100k"],
-        "rank_in_layer": int(row["rank_in_layer"]),
-        "regions_in_layer": len(table),
-        "rank_in_country": int(row["rank_in_country"]),
-        "regions_in_country": int((table["country"] == row["country"]).sum()),
-        "share_of_country": row["share_of_country"],
-        "country_initiatives": len(in_country),
-        "country_per_100k": per_100k(len(in_country), country_pop),
-        "theme_mix": pd.DataFrame(
-            {
-                "region": theme_mix(in_region),
-                "country": theme_mix(in_country),
-                "all": theme_mix(everywhere),
-            }
-        ),
-        "legal_forms": category_mix(in_region, "legal_form"),
-        "by_source": in_region["source"].value_counts(),
-    }

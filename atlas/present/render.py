@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,6 @@ from atlas.model.classify import (
     PALETTE,
     classify,
     colours,
-    fmt_number,
-    fmt_percent,
     legend_labels,
 )
 from atlas.model.layers import LAYERS, geo_file
@@ -42,6 +40,8 @@ from atlas.paths import GEO_DIR
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from atlas.analysis.profile import RegionProfile
 
 SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
 #: Figure size in inches: both PNG sizes share one layout, only the resolution differs.
@@ -283,11 +283,10 @@ def _bare(ax) -> None:
 
 
 def region_brief_pdf(
-    profile: Mapping,
+    profile: RegionProfile,
     *,
     regions: gpd.GeoDataFrame,
     outlines: gpd.GeoDataFrame | None,
-    country_name: str,
     filters_text: str,
     permalink: str = "",
     today: dt.date | None = None,
@@ -295,34 +294,23 @@ def region_brief_pdf(
 ) -> bytes:
     """One A4 page: headline figures, theme mix, locator map, sources and licences.
 
-    `profile` is `atlas.analysis.indicators.region_profile(...)`; `regions` the layer with geometry;
-    `imported` the (title, licence, attribution) of imported datasets in the figures.
+    `profile` is the region's `atlas.analysis.profile.RegionProfile` (the object the region page
+    shows); `regions` the layer with geometry; `imported` the (title, licence, attribution) of
+    imported datasets in the figures.
     """
     today = today or dt.date.today()
-    layer_id = str(profile["layer"])
-    n = fmt_number
-    year = profile.get("population_year")
-    year_text = f" ({int(year)})" if isinstance(year, int | float) and year == year else ""
-    figures = [
-        ("Initiatives", n(profile["initiatives"])),
-        ("Per 100,000 inhabitants", n(profile["per_100k"], 1)),
-        (f"Population{year_text}", n(profile["population"])),
-        ("Rank in layer (by initiatives)",
-         f"{profile['rank_in_layer']} of {profile['regions_in_layer']}"),
-        ("Rank in country", f"{profile['rank_in_country']} of {profile['regions_in_country']}"),
-        ("Share of the country's initiatives", fmt_percent(profile["share_of_country"])),
-        (f"Initiatives in {country_name}", n(profile["country_initiatives"])),
-        (f"{country_name}: per 100,000", n(profile["country_per_100k"], 1)),
-    ]
+    layer_id = profile.layer
+    country_name = profile.country_name
+    figures = profile.figures()
     import matplotlib
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=A4, facecolor="white")
         fig.text(0.06, 0.965, "SSE Atlas · region brief", fontsize=9, color="#555555")
-        fig.text(0.06, 0.94, str(profile["name"]), fontsize=20, fontweight="bold", va="top")
+        fig.text(0.06, 0.94, profile.name, fontsize=20, fontweight="bold", va="top")
         fig.text(0.06, 0.905,
-                 f"{profile['code']} · {LAYERS[layer_id].label} · {country_name}",
+                 f"{profile.code} · {LAYERS[layer_id].label} · {country_name}",
                  fontsize=11, color="#333333", va="top")
         fig.text(0.06, 0.885, textwrap.fill(f"Filters: {filters_text}", 110), fontsize=8.5,
                  color="#333333", va="top")
@@ -332,9 +320,9 @@ def region_brief_pdf(
             fig.text(0.06, y, label, fontsize=9.5, va="top")
             fig.text(0.47, y, value, fontsize=9.5, fontweight="bold", ha="right", va="top")
         loc = fig.add_axes((0.53, 0.585, 0.41, 0.27))
-        _locator(loc, regions, str(profile["code"]), outlines, str(profile["country"]))
+        _locator(loc, regions, profile.code, outlines, profile.country)
         chart = fig.add_axes((0.36, 0.235, 0.58, 0.29))
-        _theme_chart(chart, profile["theme_mix"], str(profile["name"]), country_name)
+        _theme_chart(chart, profile.theme_mix, profile.name, country_name)
         lines = ["Sources and licences"]
         for title, licence, attribution in credits(layer_id, imported):
             lines.append(textwrap.fill(f"• {title}. Licence: {licence}. Attribution: "
@@ -351,7 +339,7 @@ def region_brief_pdf(
         fig.text(0.06, 0.012, textwrap.shorten(stamp, 160), fontsize=6.5, color="#555555")
         buf = io.BytesIO()
         fig.savefig(buf, format="pdf", metadata={
-            "Title": f"Region brief: {profile['name']} ({profile['code']})",
+            "Title": f"Region brief: {profile.name} ({profile.code})",
             "Subject": "SSE Atlas region brief",
             "Creator": "SSE Atlas",
             "Keywords": "social and solidarity economy",

@@ -1,0 +1,227 @@
+"""One region's profile, built once in the core and read by every view of it: the region page,
+the PDF brief, exports and `python -m atlas profile LAYER:CODE [--json]`.
+
+Every figure follows the filters. A figure that cannot be computed (population unknown, a
+country with no initiatives) is None in JSON and "no data" in text, with its reason in
+`no_data`: never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from atlas.analysis.compare import coverage, coverage_note
+from atlas.analysis.indicators import category_mix, region_table, theme_mix
+from atlas.model.classify import fmt_number, fmt_percent
+from atlas.model.filters import Filters, mask
+from atlas.model.layers import LAYERS
+from atlas.model.metrics import per_100k
+from atlas.model.themes import theme_labels
+
+PROFILE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class RegionProfile:
+    layer: str
+    code: str
+    name: str
+    country: str
+    country_name: str
+    filters: Filters
+    initiatives: int
+    population: float | None
+    population_year: int | None
+    per_100k: float | None
+    rank_in_layer: int
+    regions_in_layer: int
+    rank_in_country: int
+    regions_in_country: int
+    share_of_country: float | None
+    country_initiatives: int
+    country_per_100k: float | None
+    all_initiatives: int
+    # Share of initiatives carrying each theme: columns region, country, all.
+    theme_mix: pd.DataFrame
+    legal_forms: pd.Series
+    by_source: pd.Series
+    # One row per source: does it cover the country, records here (see compare.coverage).
+    coverage: pd.DataFrame
+    coverage_note: str
+
+    @property
+    def layer_label(self) -> str:
+        return LAYERS[self.layer].label
+
+    @property
+    def no_data(self) -> dict[str, str]:
+        """Why a figure is missing, by field."""
+        out = {}
+        if self.population is None:
+            out["population"] = "no population figure for this region"
+        if self.per_100k is None:
+            out["per_100k"] = "population unknown, so no rate per inhabitant"
+        if self.country_per_100k is None:
+            out["country_per_100k"] = "country population unknown"
+        if self.share_of_country is None:
+            out["share_of_country"] = "no initiative in the country matches the filters"
+        return out
+
+    def figures(self) -> list[tuple[str, str]]:
+        """Headline figures as (label, formatted value): the PDF brief and the text output."""
+        year = f" ({self.population_year})" if self.population_year else ""
+        return [
+            ("Initiatives", fmt_number(self.initiatives)),
+            ("Per 100,000 inhabitants", fmt_number(_nan(self.per_100k), 1)),
+            (f"Population{year}", fmt_number(_nan(self.population))),
+            ("Rank in layer (by initiatives)", f"{self.rank_in_layer} of {self.regions_in_layer}"),
+            ("Rank in country", f"{self.rank_in_country} of {self.regions_in_country}"),
+            ("Share of the country's initiatives", fmt_percent(_nan(self.share_of_country))),
+            (f"Initiatives in {self.country_name}", fmt_number(self.country_initiatives)),
+            (f"{self.country_name}: per 100,000", fmt_number(_nan(self.country_per_100k), 1)),
+        ]
+
+    def to_json(self) -> dict:
+        """The profile as one JSON-ready object (plain types; None where there is no data)."""
+        labels = theme_labels()
+        mix = self.theme_mix
+        return {
+            "profile_version": PROFILE_VERSION,
+            "layer": self.layer,
+            "layer_label": self.layer_label,
+            "code": self.code,
+            "name": self.name,
+            "country": self.country,
+            "country_name": self.country_name,
+            "filters": self.filters.describe(labels),
+            "counts": {
+                "initiatives": self.initiatives,
+                "country_initiatives": self.country_initiatives,
+                "all_initiatives": self.all_initiatives,
+            },
+            "population": self.population,
+            "population_year": self.population_year,
+            "per_100k": self.per_100k,
+            "country_per_100k": self.country_per_100k,
+            "ranks": {
+                "in_layer": self.rank_in_layer,
+                "regions_in_layer": self.regions_in_layer,
+                "in_country": self.rank_in_country,
+                "regions_in_country": self.regions_in_country,
+            },
+            "share_of_country": self.share_of_country,
+            "theme_mix": [
+                {"theme": t, "label": labels.get(t, t),
+                 **{k: _float(mix.at[t, k]) for k in mix.columns}}
+                for t in mix.index
+            ],
+            "legal_forms": {str(k): _float(v) for k, v in self.legal_forms.items()},
+            "sources": [
+                {"source": r["Source"], "covers_country": r["Covers this country"] == "yes",
+                 "records_in_region": int(r["Records in the region"]),
+                 "records_matching_filters": int(r["Records matching the filters"]),
+                 "licence": r["Licence"]}
+                for _, r in self.coverage.iterrows()
+            ],
+            "coverage_note": self.coverage_note,
+            "no_data": self.no_data,
+        }
+
+    def to_text(self) -> str:
+        """The profile for a terminal: plain text, one figure per line."""
+        labels = theme_labels()
+        lines = [f"{self.name} ({self.code}) · {self.layer_label} · {self.country_name}",
+                 f"Filters: {self.filters.describe(labels)}", ""]
+        width = max(len(label) for label, _ in self.figures())
+        lines += [f"{label:<{width}}  {value}" for label, value in self.figures()]
+        region_mix = self.theme_mix["region"] if "region" in self.theme_mix else pd.Series()
+        shown = region_mix[region_mix > 0].sort_values(ascending=False)
+        if len(shown):
+            lines += ["", "Themes (share of the region's initiatives):"]
+            lines += [f"  {labels.get(t, t)}: {fmt_percent(v)}" for t, v in shown.items()]
+        lines += ["", "Sources:"]
+        lines += [f"  {r['Source']}: {int(r['Records in the region'])} record(s) here, "
+                  f"covers {self.country_name}: {r['Covers this country']}"
+                  for _, r in self.coverage.iterrows()]
+        lines += ["", self.coverage_note]
+        lines += [f"No data: {k}: {why}" for k, why in self.no_data.items()]
+        return "\n".join(lines)
+
+
+def _float(value) -> float | None:
+    """A plain float, None for NaN/None (JSON has no NaN)."""
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else value
+
+
+def build_profile(
+    df: pd.DataFrame,
+    regions: pd.DataFrame,
+    layer_id: str,
+    code: str,
+    f: Filters = Filters(),
+    countries: pd.DataFrame | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> RegionProfile:
+    """The profile of region `code` of `layer_id` next to its country and all data.
+
+    `regions` is the layer table (geometry optional), `countries` the countries layer table
+    (population and name of the country), `titles` names imported sources.
+    Raises KeyError for an unknown code.
+    """
+    table = region_table(df, regions, layer_id, f)
+    rows = table[table["code"] == code]
+    if rows.empty:
+        raise KeyError(f"no region {code!r} in layer {layer_id!r}")
+    row = rows.iloc[0]
+    keep = mask(df, f)
+    column = LAYERS[layer_id].column
+    in_region = df[keep & (df[column] == code).to_numpy()]
+    in_country = df[keep & (df["country"] == row["country"]).to_numpy()]
+    country = str(row["country"])
+    country_pop, country_name = float("nan"), country
+    if countries is not None:
+        match = countries.loc[countries["code"] == country]
+        if len(match):
+            country_pop = float(pd.to_numeric(match["population"].iloc[0], errors="coerce"))
+            country_name = str(match["name"].iloc[0])
+    cov = coverage(df, layer_id, code, country, f, titles)
+    year = row["population_year"]
+    return RegionProfile(
+        layer=layer_id,
+        code=code,
+        name=str(row["name"]),
+        country=country,
+        country_name=country_name,
+        filters=f,
+        initiatives=int(row["initiatives"]),
+        population=_float(row["population"]),
+        population_year=None if pd.isna(year) else int(year),
+        per_100k=_float(row["per_100k"]),
+        rank_in_layer=int(row["rank_in_layer"]),
+        regions_in_layer=len(table),
+        rank_in_country=int(row["rank_in_country"]),
+        regions_in_country=int((table["country"] == row["country"]).sum()),
+        share_of_country=_float(row["share_of_country"]),
+        country_initiatives=len(in_country),
+        country_per_100k=_float(per_100k(len(in_country), country_pop)),
+        all_initiatives=int(keep.sum()),
+        theme_mix=pd.DataFrame({"region": theme_mix(in_region),
+                                "country": theme_mix(in_country),
+                                "all": theme_mix(df[keep])}),
+        legal_forms=category_mix(in_region, "legal_form"),
+        by_source=in_region["source"].value_counts(),
+        coverage=cov,
+        coverage_note=coverage_note(cov, str(row["name"]), country_name,
+                                    filtered=not f.is_empty()),
+    )
