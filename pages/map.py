@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.analysis.indicators import region_table
+from atlas.model import credits
 from atlas.model.classify import SCHEMES, fmt_number, fmt_percent
 from atlas.model.filters import mask
 from atlas.model.layers import DEFAULT_LAYER, LAYERS
@@ -15,13 +16,6 @@ from atlas.present import offline
 from atlas.present.mapview import base_map, choropleth_group, points_layer
 from atlas.text import inert_markdown as md
 from ui import data, exports, presenter, shell, state, takeaways
-
-ATTRIBUTIONS = [
-    "© EuroGeographics for the administrative boundaries",
-    "Source: Eurostat – GISCO, Eurostat (demo_r_pjanaggr3)",
-    "Made with Natural Earth",
-    "Initiatives: SUSY/TransforMap (public domain), Co-operatives UK open data (ODC-By 1.0)",
-]
 
 
 def header(df, filters) -> None:
@@ -76,7 +70,7 @@ def draw_map(df, filters, view, table):
     if view.points:
         groups.append(points_layer(df, mask(df, filters), data.popups, data.source_titles()))
     # the background, or the fallback when tiles fail
-    m = offline.localise(base_map(view.basemap, data.outlines(), ATTRIBUTIONS))
+    m = offline.localise(base_map(view.basemap, data.outlines(), credits.map_attributions()))
     result = st_folium(
         m,
         key=f"atlas_map_{view.basemap}",

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from atlas.analysis.indicators import region_table
 from atlas.analysis.profile import build_profile
 from atlas.geo.regions import load_layer
+from atlas.model import credits
 from atlas.model.classify import PALETTE_HIGH_CONTRAST
 from atlas.model.filters import Filters
 from atlas.present import render
@@ -40,7 +41,7 @@ def _png_args(df, layers):
         legend_title="Initiatives per 100,000 inhabitants",
         unit="initiatives per 100k inhabitants",
         scheme="quantiles",
-        attribution=render.attribution_lines("uk_regions"),
+        attribution=credits.attribution_lines("uk_regions"),
         palette=PALETTE_HIGH_CONTRAST,
         selected="UKM",
         outlines=layers["countries"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from atlas.model import credits
 from atlas.model.sources import SOURCES
 from atlas.text import inert_markdown
 from ui import data
@@ -33,11 +34,7 @@ def render() -> None:
             "sha256) in `data/` and `geo/`. NUTS boundaries: non-commercial use under the "
             "EuroGeographics licence."
         )
-    st.caption(
-        "Data: SUSY / TransforMap (public domain) · Co-operatives UK open data (ODC-By 1.0) · "
-        "© EuroGeographics for the administrative boundaries · Source: Eurostat – GISCO · "
-        "Made with Natural Earth"
-    )
+    st.caption(inert_markdown("Data: " + " · ".join(credits.map_attributions())))
     imported = data.imported_sources()
     if imported:  # credited on every page, as plain text (names and licences come from users)
         st.text("Imported data: " + " · ".join(f"{s.title} ({s.license})" for s in imported))

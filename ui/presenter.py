@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from atlas.model import credits
 from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
@@ -51,14 +52,6 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 """
 MAP_HEIGHT = {True: 470, False: 580}
 #: Credits inside the live map (Leaflet's attribution control: always on screen with the map).
-MAP_ATTRIBUTIONS = [
-    "© EuroGeographics for the administrative boundaries",
-    "Source: Eurostat – GISCO, Eurostat (demo_r_pjanaggr3)",
-    "Made with Natural Earth",
-    "Initiatives: SUSY/TransforMap (public domain), Co-operatives UK open data (ODC-By 1.0)",
-]
-
-
 def on() -> bool:
     return state.presenting()
 
@@ -135,7 +128,7 @@ def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") 
     if view.points:
         df = data.initiatives()
         groups.append(points_layer(df, mask(df, filters), data.popups, data.source_titles()))
-    m = offline.localise(base_map(view.basemap, data.outlines(), MAP_ATTRIBUTIONS))
+    m = offline.localise(base_map(view.basemap, data.outlines(), credits.map_attributions()))
     st_folium(
         m,
         key=f"{key}_{view.basemap}",

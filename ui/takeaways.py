@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas.analysis.profile import build_profile
+from atlas.model import credits
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
@@ -44,7 +45,7 @@ def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: st
     values = table.set_index("code")[view.metric]
     palette = presenter.palette()
     note = LAYERS[view.layer].note
-    attribution = render.attribution_lines(view.layer) + [
+    attribution = credits.attribution_lines(view.layer) + [
         f"{name}. Licence: {licence}. Attribution: {credit}"
         for name, licence, credit in imported_credits()
     ]

@@ -11,6 +11,7 @@ import shapely.geometry
 import streamlit as st
 
 from atlas.geo.search import RegionIndex
+from atlas.model import credits
 from atlas.model.layers import LAYER_IDS, LAYERS
 from atlas.present import offline
 from atlas.present.mapview import base_map, points_group
@@ -18,12 +19,6 @@ from atlas.text import ECHO_CHARS
 from atlas.text import inert_markdown as md
 from ui import data
 
-ATTRIBUTIONS = [  # short: a small map has little room; the footer gives the full credits
-    "© EuroGeographics for the administrative boundaries",
-    "Eurostat – GISCO",
-    "Natural Earth",
-    "SUSY/TransforMap, Co-operatives UK (ODC-By 1.0)",
-]
 SMALL_PRINT = "<style>.leaflet-control-attribution{font-size:10px;line-height:1.3}</style>"
 
 
@@ -93,7 +88,7 @@ def locator(
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
     offline.patch_streamlit_folium()
-    m = base_map("outline", data.outlines(), ATTRIBUTIONS)
+    m = base_map("outline", data.outlines(), list(credits.SMALL_MAP_ATTRIBUTIONS))
     m.get_root().header.add_child(folium.Element(SMALL_PRINT))
     bounds = None
     geometry = _region_geometry(*region) if region else None

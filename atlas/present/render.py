@@ -32,11 +32,9 @@ from atlas.model.classify import (
     colours,
     legend_labels,
 )
-from atlas.model.layers import LAYERS, geo_file
-from atlas.model.provenance import read_sidecar
-from atlas.model.sources import SOURCES
+from atlas.model.credits import brief_credits
+from atlas.model.layers import LAYERS
 from atlas.model.themes import NO_THEME, theme_labels
-from atlas.paths import GEO_DIR
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -55,12 +53,6 @@ DEFAULT_CENTER, DEFAULT_ZOOM = (52.0, 10.0), 4
 SEA, LAND, LAND_EDGE = "#e9eff3", "#f4f4f1", "#8c8c8c"
 _RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.fonttype": "none",
        "text.parse_math": False}
-INITIATIVE_CREDIT = (
-    "Initiatives: SUSY / TransforMap (public domain); Co-operatives UK open data (ODC-By 1.0), "
-    "contains OS data © Crown copyright and database right"
-)
-
-
 @dataclass(frozen=True)
 class LegendClasses:
     """What the legend shows and which colour each region gets (same as the live map)."""
@@ -84,40 +76,6 @@ def legend_classes(
     integer = not percent and bool(np.all(np.mod(values.dropna(), 1) == 0))
     labels = legend_labels(classes, percent=percent, integer=integer)
     return LegendClasses(labels, fills, classes.index, int((classes.index < 0).sum()))
-
-
-def layer_credit(layer_id: str) -> tuple[str, str, str]:
-    """(title, licence, attribution) of a regional layer, from its shipped sidecar."""
-    meta = read_sidecar(GEO_DIR / geo_file(layer_id))
-    return (str(meta.get("title", layer_id)), " ".join(str(meta.get("license", "")).split()),
-            " ".join(str(meta.get("attribution", "")).split()))
-
-
-def attribution_lines(layer_id: str) -> list[str]:
-    """The attribution printed on a map: boundaries/population of the layer, background
-    outlines, initiatives."""
-    texts = [layer_credit(layer_id)[2]]
-    if layer_id != "countries":
-        texts.append(layer_credit("countries")[2])
-    seen: list[str] = []
-    for text in texts:
-        for part in (p.strip() for p in text.replace(". ", ".|").split("|")):
-            part = part.rstrip(".")
-            if part and part not in seen:
-                seen.append(part)
-    return [" · ".join(seen), INITIATIVE_CREDIT]
-
-
-def credits(layer_id: str, imported: Sequence[tuple[str, str, str]] = ()
-            ) -> list[tuple[str, str, str]]:
-    """Every source behind a region brief: initiatives (shipped, then `imported` (title,
-    licence, attribution)), the layer, and the country outlines."""
-    rows = [(s.title, s.license, s.attribution) for s in SOURCES.values()]
-    rows += list(imported)
-    rows.append(layer_credit(layer_id))
-    if layer_id != "countries":
-        rows.append(layer_credit("countries"))
-    return rows
 
 
 def _extent(center: tuple[float, float] | None, zoom: int | None, aspect: float) -> tuple:
@@ -324,7 +282,7 @@ def region_brief_pdf(
         chart = fig.add_axes((0.36, 0.235, 0.58, 0.29))
         _theme_chart(chart, profile.theme_mix, profile.name, country_name)
         lines = ["Sources and licences"]
-        for title, licence, attribution in credits(layer_id, imported):
+        for title, licence, attribution in brief_credits(layer_id, imported):
             lines.append(textwrap.fill(f"• {title}. Licence: {licence}. Attribution: "
                                        f"{attribution}", 135, subsequent_indent="   "))
         lines.append(textwrap.fill(
