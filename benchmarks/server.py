@@ -38,6 +38,7 @@ from atlas.present.mapview import (
 )
 from atlas.store.initiatives import load_initiatives
 from benchmarks import baseline
+from ui import folium_patch
 
 MAP_LAYER = "nuts3"
 ATTRIBUTIONS = ["Synthetic data (benchmark)", "© EuroGeographics for the administrative boundaries"]
@@ -98,7 +99,7 @@ def install_recorder() -> Recorder:
 
     recorder = Recorder()
     streamlit_folium._component_func = recorder
-    offline.patch_streamlit_folium()  # wraps the recorder: links become local, as in the app
+    folium_patch.patch_streamlit_folium()  # wraps the recorder: links become local, as in the app
     return recorder
 
 

@@ -15,7 +15,7 @@ from atlas.model.views import BASEMAPS
 from atlas.present import offline
 from atlas.present.mapview import base_map, choropleth_group, points_layer
 from atlas.text import inert_markdown as md
-from ui import data, exports, presenter, shell, state, takeaways
+from ui import data, exports, folium_patch, presenter, shell, state, takeaways
 
 
 def header(df, filters) -> None:
@@ -51,7 +51,7 @@ def controls():
 def draw_map(df, filters, view, table):
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
-    offline.patch_streamlit_folium()
+    folium_patch.patch_streamlit_folium()
     titles = presenter.view_titles(view, filters)
     choropleth, summary = choropleth_group(
         data.shapes(view.layer),

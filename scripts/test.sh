@@ -12,4 +12,6 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/python -m ruff check .
-exec .venv/bin/python -m pytest -q "$@"
+.venv/bin/lint-imports  # the import contract in .importlinter: pages -> ui -> atlas, layers
+# Two workers on CI's two cores; a module's tests stay on one worker (they share its app server).
+exec .venv/bin/python -m pytest -q -n auto --dist loadscope "$@"

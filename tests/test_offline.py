@@ -21,6 +21,7 @@ import pytest
 
 from atlas.paths import STATIC_DIR
 from atlas.present import offline
+from ui import folium_patch
 
 VENDOR = STATIC_DIR / "vendor"
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,6 +222,7 @@ PAGE = "\n".join(
         "import branca, folium, folium.plugins, pandas as pd",
         "from streamlit_folium import st_folium",
         "from atlas.present import offline",
+        "from ui import folium_patch",
         inspect.getsource(_geojson),
         inspect.getsource(make_map),
         "PATCH",
@@ -245,7 +247,7 @@ def _component_args(patch: bool) -> dict:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_string(
-        PAGE.replace("PATCH", "offline.patch_streamlit_folium()" if patch else ""),
+        PAGE.replace("PATCH", "folium_patch.patch_streamlit_folium()" if patch else ""),
         default_timeout=60,
     )
     at.run()
@@ -276,14 +278,14 @@ def test_control_unpatched_st_folium_links_are_external():
 def test_patch_is_idempotent_and_version_guarded(restore_streamlit_folium, monkeypatch):
     sf = restore_streamlit_folium
     original = sf._component_func
-    offline.patch_streamlit_folium()
+    folium_patch.patch_streamlit_folium()
     patched = sf._component_func
-    offline.patch_streamlit_folium()
+    folium_patch.patch_streamlit_folium()
     assert sf._component_func is patched
     assert patched.__wrapped__ is original
     monkeypatch.setattr(offline, "STREAMLIT_FOLIUM_VERSION", "0.0.0")
     with pytest.raises(offline.OfflineAssetError, match="streamlit-folium"):
-        offline.patch_streamlit_folium()
+        folium_patch.patch_streamlit_folium()
 
 
 def test_atlas_offline_does_not_import_streamlit():

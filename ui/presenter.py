@@ -27,7 +27,7 @@ from atlas.present.mapview import (
     points_layer,
 )
 from atlas.text import inert_markdown
-from ui import data, state
+from ui import data, folium_patch, state
 
 #: Hidden in presenter mode: sidebar (and its open button), header, toolbar, status, footer.
 CSS = """
@@ -109,7 +109,7 @@ def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") 
     """
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
-    offline.patch_streamlit_folium()
+    folium_patch.patch_streamlit_folium()
     titles = view_titles(view, filters)
     choropleth, summary = choropleth_group(
         data.shapes(view.layer),

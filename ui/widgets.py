@@ -17,7 +17,7 @@ from atlas.present import offline
 from atlas.present.mapview import base_map, points_group
 from atlas.text import ECHO_CHARS
 from atlas.text import inert_markdown as md
-from ui import data
+from ui import data, folium_patch
 
 SMALL_PRINT = "<style>.leaflet-control-attribution{font-size:10px;line-height:1.3}</style>"
 
@@ -87,7 +87,7 @@ def locator(
     """A small offline map: the region outlined, its initiatives clustered, fitted to them."""
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
-    offline.patch_streamlit_folium()
+    folium_patch.patch_streamlit_folium()
     m = base_map("outline", data.outlines(), list(credits.SMALL_MAP_ATTRIBUTIONS))
     m.get_root().header.add_child(folium.Element(SMALL_PRINT))
     bounds = None

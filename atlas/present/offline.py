@@ -10,26 +10,25 @@ How a page uses it (the page, not this module, imports Streamlit)::
     from streamlit_folium import st_folium
     from atlas.present import offline
 
-    offline.patch_streamlit_folium()        # once per run; idempotent
+    folium_patch.patch_streamlit_folium()   # ui.folium_patch: once per run; idempotent
     m = offline.localise(build_my_map())    # after all layers/plugins are added
     st_folium(m, key="map", returned_objects=[], use_container_width=True)
 
-``patch_streamlit_folium`` is required because streamlit-folium computes the component's
-``js_links``/``css_links`` itself and adds two hard-coded d3 URLs whenever a colormap is on the
-map; that goes through a private name of streamlit-folium, hence the pinned version.
+``ui.folium_patch.patch_streamlit_folium`` is required because streamlit-folium computes the
+component's ``js_links``/``css_links`` itself and adds two hard-coded d3 URLs whenever a
+colormap is on the map; that goes through a private name of streamlit-folium, hence the
+pinned version.
 ``localise`` alone covers ``standalone_html`` (HTML export) and fails early on a plugin whose
 assets are not vendored. The main script must sit next to ``static/`` (the repository root):
 Streamlit serves the ``static`` folder beside the main script.
 
-This module never imports Streamlit (streamlit_folium only inside ``patch_streamlit_folium``).
+This module never imports Streamlit or streamlit_folium (the patch lives in ``ui``).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import re
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -110,8 +109,7 @@ _URL_RE = re.compile(r"""https?://[^\s"'<>()\\`]+""", re.IGNORECASE)
 _ASSET_TAG_RE = re.compile(
     r"""<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.IGNORECASE
 )
-_PATCH_MARK = "_atlas_offline_links"
-_patch_lock = threading.Lock()
+PATCH_MARK = "_atlas_offline_links"
 
 
 class OfflineAssetError(RuntimeError):
@@ -281,44 +279,3 @@ def missing_local_files() -> list[str]:
     """Local URLs of the table (and the setup script) whose file is missing under static/."""
     urls = sorted({*CDN_TO_LOCAL.values(), SETUP_JS})
     return [u for u in urls if not local_path(u).is_file()]
-
-
-def patch_streamlit_folium() -> None:
-    """Make ``streamlit_folium.st_folium`` pass only local ``js_links``/``css_links``.
-
-    Call it from the page before ``st_folium`` (every run is fine: idempotent, thread-safe).
-    It wraps streamlit-folium's private ``_component_func``, so it checks the installed
-    version is ``STREAMLIT_FOLIUM_VERSION`` and that the vendored files exist, and raises
-    ``OfflineAssetError`` otherwise. Imports streamlit_folium (hence Streamlit) lazily.
-    """
-    installed = importlib.metadata.version("streamlit-folium")
-    if installed != STREAMLIT_FOLIUM_VERSION:
-        raise OfflineAssetError(
-            f"streamlit-folium {installed} is installed; atlas.present.offline patches the private "
-            f"_component_func of {STREAMLIT_FOLIUM_VERSION}. Pin {STREAMLIT_FOLIUM_VERSION} or "
-            "re-check how st_folium builds js_links/css_links, then update "
-            "STREAMLIT_FOLIUM_VERSION and tests/test_offline.py."
-        )
-    import streamlit_folium  # lazy on purpose: it imports Streamlit
-
-    with _patch_lock:
-        original = getattr(streamlit_folium, "_component_func", None)
-        if original is None:
-            raise OfflineAssetError("streamlit_folium._component_func not found")
-        if getattr(original, _PATCH_MARK, False):
-            return
-        missing = missing_local_files()
-        if missing:
-            raise OfflineAssetError(
-                "vendored map assets missing under static/ (run `python "
-                "scripts/vendor_assets.py`):\n  " + "\n  ".join(missing)
-            )
-
-        def component_with_local_links(*args, **kwargs):
-            for key in ("js_links", "css_links"):
-                kwargs[key] = local_links(kwargs.get(key) or [])
-            return original(*args, **kwargs)
-
-        setattr(component_with_local_links, _PATCH_MARK, True)
-        component_with_local_links.__wrapped__ = original  # type: ignore[attr-defined]
-        streamlit_folium._component_func = component_with_local_links

@@ -19,6 +19,7 @@ from atlas.model.sources import short_titles as source_titles
 from atlas.model.themes import theme_labels
 from atlas.present import offline
 from benchmarks import baseline
+from ui import folium_patch
 
 st.set_page_config(page_title="Naive map (benchmark baseline)", layout="wide")
 
@@ -35,7 +36,7 @@ layer = load_layer("nuts3")
 regions = baseline.region_table(df, pd.DataFrame(layer.drop(columns="geometry")), "nuts3",
                                 Filters(), None)
 groups = baseline.map_groups(df, layer, regions, theme_labels(), source_titles())
-offline.patch_streamlit_folium()
+folium_patch.patch_streamlit_folium()
 m = offline.localise(baseline.base_map(load_layer("countries")))
 st_folium(m, key="naive", feature_group_to_add=groups, returned_objects=[],
           use_container_width=True, height=620)
