@@ -197,6 +197,16 @@ def test_italian_semicolon_latin1_file_with_region_names(layers, index):
     ith5 = layers["nuts2"].set_index("code").loc["ITH5"]
     row = rows["Cooperativa Esempio Uno (sintetica)"]
     assert (row["lat"], row["lon"]) == (ith5["label_lat"], ith5["label_lon"])
+    # The popup names the region from the row's structured placement, not from report text.
+    assert row["placed_in"] == "Emilia-Romagna (ITH5, NUTS 2 regions)"
+    named = result.rows.set_index("name")
+    named.loc["Cooperativa Esempio Uno (sintetica)", "location_issue"] = "reworded"
+    notes = importer.approximate_notes(named)
+    assert notes["Cooperativa Esempio Uno (sintetica)"] == (
+        "Approximate location: drawn at the label point of Emilia-Romagna (ITH5, NUTS 2 regions)")
+    assert notes["Riparo Città (sintetico)"].endswith("(ITC4, NUTS 2 regions)")
+    legacy = importer.approximate_notes(named.drop(columns="placed_in"))
+    assert legacy["Forno Solidale (sintetico)"].endswith("label point of its region")
     # Decimal-comma coordinates are points, placed by point in polygon.
     assert rows["Mercato Contadino (sintetico)"]["placement"] == "point"
     assert rows["Mercato Contadino (sintetico)"]["code_nuts3"] == "ITH56"

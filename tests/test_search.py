@@ -3,14 +3,15 @@
 import pandas as pd
 import pytest
 
+from atlas.geo.names import key
 from atlas.geo.regions import load_layer
-from atlas.geo.search import RegionIndex, key
+from atlas.geo.search import RegionSearch
 from atlas.model.layers import LAYER_IDS
 
 
 @pytest.fixture(scope="module")
-def index() -> RegionIndex:
-    return RegionIndex({lid: pd.DataFrame(load_layer(lid).drop(columns="geometry"))
+def index() -> RegionSearch:
+    return RegionSearch({lid: pd.DataFrame(load_layer(lid).drop(columns="geometry"))
                         for lid in LAYER_IDS})
 
 
@@ -82,7 +83,7 @@ def test_limit_and_label(index):
 def test_synthetic_table_with_missing_names():
     table = pd.DataFrame({"code": ["X1", "X2"], "name": ["Åland", ""], "name_local": ["", ""],
                           "alt_names": ["Ahvenanmaa", ""], "country": ["FI", ""]})
-    index = RegionIndex({"nuts2": table})
+    index = RegionSearch({"nuts2": table})
     assert first(index, "aland").code == "X1"
     assert first(index, "ahvenanmaa").how == "alternative name"
     assert first(index, "x2").code == "X2"
@@ -91,3 +92,18 @@ def test_synthetic_table_with_missing_names():
 def test_slash_parts_and_generic_prefixes_are_names_too(index):
     assert first(index, "Bolzano", prefer_layer="nuts2").ref == "nuts2:ITH1"
     assert first(index, "Vallée d'Aoste", prefer_layer="nuts2").ref == "nuts2:ITC2"
+
+
+def test_search_and_imports_share_one_name_index(layers):
+    """The search box reads the very index imports resolve names with: a name an import
+    resolves is found by the search, in the same region."""
+    from atlas.geo.placement import RegionIndex
+
+    placing = RegionIndex(layers)
+    search = RegionSearch(placing.names)
+    assert search.names is placing.names
+    for value in ("Bozen", "LOMBARDIA", "Sicily", "ITH5", "emilia romagna"):
+        resolved = placing.resolve(value, "IT").region
+        assert resolved is not None, value
+        found = {(m.layer, m.code) for m in search.search(value, limit=20)}
+        assert (resolved.layer, resolved.code) in found, value

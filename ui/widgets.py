@@ -10,9 +10,9 @@ import pandas as pd
 import shapely.geometry
 import streamlit as st
 
-from atlas.geo.search import RegionIndex
+from atlas.geo.search import RegionSearch
 from atlas.model import credits
-from atlas.model.layers import LAYER_IDS, LAYERS
+from atlas.model.layers import LAYERS
 from atlas.present import offline
 from atlas.present.mapview import base_map, points_group
 from atlas.text import ECHO_CHARS
@@ -23,9 +23,10 @@ SMALL_PRINT = "<style>.leaflet-control-attribution{font-size:10px;line-height:1.
 
 
 @st.cache_resource(show_spinner=False)
-def search_index() -> RegionIndex:
-    """Every region of every layer, searchable by code or any spelling of its name."""
-    return RegionIndex({lid: data.layer_table(lid) for lid in LAYER_IDS})
+def search_index() -> RegionSearch:
+    """Every region of every layer, searchable by code or any spelling of its name: the same
+    name index (`RegionNames`) that places imported rows."""
+    return RegionSearch(data.region_index().names)
 
 
 @st.cache_resource(show_spinner=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,19 +19,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from atlas.geo.names import TIER_CODE, TIER_NAME, Region, RegionNames, key
 from atlas.geo.regions import MAX_NEAREST_DEG
-from atlas.model.layers import LAYER_IDS, LAYERS, MATCH_ORDER
-from atlas.text import fold
+from atlas.model.layers import LAYERS, MATCH_ORDER
 
-# Matches are ranked: a code beats a name, a name beats an alternative name.
-TIER_CODE, TIER_NAME, TIER_ALT = 0, 1, 2
-# Generic words in official names ("Provincia Autonoma di Bolzano/Bozen" is also "Bolzano").
-PREFIXES = (
-    "provincia autonoma di", "provincia autonoma", "provincia di", "provincia", "regione",
-    "region de", "region of", "region", "province of", "province de", "province", "county of",
-    "county", "departement de", "departement du", "departement", "comunidad autonoma de",
-    "state of", "land", "city of", "autonomous province of",
-)  # fmt: skip
 # A point this far (degrees, about 55 km) outside its declared country is flagged.
 FAR_OUTSIDE_DEG = 0.5
 # Share of a region's area that must lie inside a region of another layer to borrow its code.
@@ -43,26 +33,6 @@ FUZZY_CUTOFF = 0.75
 NUTS_CODE = re.compile(r"^[A-Z]{2}[0-9A-Z]{0,3}$")
 ISO_3166_2 = re.compile(r"^[A-Z]{2}-[0-9A-Z]{1,3}$")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-
-
-def key(text: object) -> str:
-    """Matching key: folded, punctuation as spaces ("Valle d’Aosta" = "valle d'aosta")."""
-    return _PUNCT.sub(" ", fold(text)).strip()
-
-
-def variants(name: str) -> set[str]:
-    """Keys a name is known by: whole, each `/` part, each without a generic prefix."""
-    parts = {name, *name.split("/")}
-    out: set[str] = set()
-    for part in parts:
-        k = key(part)
-        if not k:
-            continue
-        out.add(k)
-        for prefix in PREFIXES:
-            if k.startswith(prefix + " ") and len(k) > len(prefix) + 2:
-                out.add(k[len(prefix) + 1 :])
-    return out
 
 
 # ---------------------------------------------------------------- numbers and coordinates
@@ -198,24 +168,6 @@ def lone_points(lat: pd.Series, lon: pd.Series, undeclared: pd.Series,
 
 
 @dataclass(frozen=True)
-class Region:
-    """One region of one layer, as a match for a value in the user's file."""
-
-    layer: str
-    code: str
-    name: str
-    country: str
-
-    def label(self) -> str:
-        return f"{self.name} ({self.code}, {LAYERS[self.layer].label})"
-
-    @property
-    def ref(self) -> str:
-        """`layer:code`, how choices travel through forms, the CLI and JSON."""
-        return f"{self.layer}:{self.code}"
-
-
-@dataclass(frozen=True)
 class Resolution:
     """What a region value resolved to: a region, or suggestions for the user to confirm."""
 
@@ -233,20 +185,9 @@ class RegionIndex:
         self._spatial: dict | None = None
         self.tables = {lid: pd.DataFrame(g.drop(columns="geometry")).set_index("code", drop=False)
                        for lid, g in layers.items()}
-        self.entries: dict[str, list[tuple[int, Region]]] = defaultdict(list)
-        self.by_country: dict[str, set[str]] = defaultdict(set)
-        for lid in LAYER_IDS:
-            if lid not in layers:
-                continue
-            for row in self.tables[lid].itertuples(index=False):
-                region = Region(lid, row.code, row.name, row.country)
-                self._add(key(row.code), TIER_CODE, region)
-                for name in (row.name, row.name_local):
-                    for k in variants(name or ""):
-                        self._add(k, TIER_NAME, region)
-                for alt in (row.alt_names or "").split("|"):
-                    for k in variants(alt):
-                        self._add(k, TIER_ALT, region)
+        self.names = RegionNames(self.tables)  # the one name index (atlas.geo.names)
+        self.entries = self.names.lookup
+        self.by_country = self.names.by_country
         self._areas: dict[tuple[str, str], float] = {}
 
     def spatial(self) -> dict:
@@ -257,15 +198,6 @@ class RegionIndex:
 
             self._spatial = piece_indexes(self.layers)
         return self._spatial
-
-    def _add(self, k: str, tier: int, region: Region) -> None:
-        if not k:
-            return
-        entries = self.entries[k]
-        if any(r == region for _, r in entries):
-            return
-        entries.append((tier, region))
-        self.by_country[region.country].add(k)
 
     def region(self, ref: str) -> Region | None:
         """The region of a `layer:code` reference, or None."""

@@ -3,7 +3,7 @@ near miss ("emilia romagna", "Émilie", "ITH5", "Bologna").
 
 Officers know their region by name, often in their own language, rarely by NUTS code, and type
 it without accents. Every name (`name`, `name_local`, `alt_names`) of every layer becomes matching
-keys once, the same keys imports use to resolve region names (`atlas.geo.placement.key`/`variants`:
+keys once, in the one index imports also use to resolve region names (`atlas.geo.names`:
 accents, case, punctuation, `/` parts, generic prefixes such as "Provincia di"). A query is tried
 as a code, then as a name, a prefix, words or part of a name, and last as a fuzzy match (difflib)
 so that a typo still finds the region. Unlike placement, which must resolve one value to one
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from atlas.geo.placement import key, variants
+from atlas.geo.names import NamedRegion, RegionNames, key
 from atlas.model.layers import LAYER_IDS, LAYERS
 
 MIN_FUZZY = 3  # shorter queries only match codes and names exactly or by prefix
@@ -52,40 +52,13 @@ class RegionMatch:
         return f"{self.name} ({self.code} · {LAYERS[self.layer].label} · {self.country}){also}"
 
 
-@dataclass(frozen=True)
-class _Entry:
-    layer: str
-    code: str
-    name: str
-    country: str
-    code_key: str
-    names: tuple[str, ...]  # keys of name and name_local (atlas.geo.placement.variants)
-    alts: tuple[str, ...]  # keys of alt_names
-    shown: Mapping[str, str]  # key → original spelling
+class RegionSearch:
+    """All regions of the given layers, ready to be searched by code or name (keys from the
+    shared `atlas.geo.names.RegionNames`)."""
 
-
-class RegionIndex:
-    """All regions of the given layers, ready to be searched by code or name."""
-
-    def __init__(self, tables: Mapping[str, pd.DataFrame]):
-        self.entries: list[_Entry] = []
-        for layer_id in (lid for lid in LAYER_IDS if lid in tables):
-            table = tables[layer_id]
-            for row in table[["code", "name", "name_local", "alt_names", "country"]].itertuples(
-                index=False
-            ):
-                primary = [str(v) for v in (row.name, row.name_local) if isinstance(v, str) and v]
-                alts = [a for a in str(row.alt_names or "").split("|") if a.strip()]
-                shown: dict[str, str] = {}  # name key → the spelling it comes from
-                for text in (*primary, *alts):
-                    for k in sorted(variants(text)):
-                        shown.setdefault(k, text)
-                names = tuple(k for k in shown if shown[k] in primary)
-                alt_keys = tuple(k for k in shown if shown[k] not in primary)
-                self.entries.append(
-                    _Entry(layer_id, str(row.code), str(row.name), str(row.country or ""),
-                           key(row.code), names, alt_keys, shown)
-                )
+    def __init__(self, tables: Mapping[str, pd.DataFrame] | RegionNames):
+        self.names = tables if isinstance(tables, RegionNames) else RegionNames(tables)
+        self.entries: list[NamedRegion] = self.names.regions
         self._words: dict[str, set[int]] = {}
         self._full: dict[str, set[int]] = {}
         for i, entry in enumerate(self.entries):
@@ -114,10 +87,10 @@ class RegionIndex:
 
         for i, entry in enumerate(self.entries):
             if entry.code_key == q:
-                offer(i, CODE, "code", entry.code)
+                offer(i, CODE, "code", entry.region.code)
             elif " " not in q and len(q) >= 2 and entry.code_key.startswith(q):
                 # Shorter codes first: ITH5 before ITH55.
-                offer(i, CODE_PREFIX - len(entry.code_key) / 100, "code", entry.code)
+                offer(i, CODE_PREFIX - len(entry.code_key) / 100, "code", entry.region.code)
             for names, exact, how in ((entry.names, NAME, "name"),
                                       (entry.alts, ALT_NAME, "alternative name")):
                 for name in names:
@@ -137,14 +110,15 @@ class RegionIndex:
         order = {lid: n for n, lid in enumerate(LAYER_IDS)}
         if prefer_layer in order:
             order[str(prefer_layer)] = -1
+        regions = [e.region for e in self.entries]
         ranked = sorted(
             best.items(),
-            key=lambda kv: (-kv[1][0], order[self.entries[kv[0]].layer], self.entries[kv[0]].name),
+            key=lambda kv: (-kv[1][0], order[regions[kv[0]].layer], regions[kv[0]].name),
         )
         return [
-            RegionMatch(e.layer, e.code, e.name, e.country, how, matched, round(score, 3))
+            RegionMatch(r.layer, r.code, r.name, r.country, how, matched, round(score, 3))
             for i, (score, how, matched) in ranked[:limit]
-            for e in (self.entries[i],)
+            for r in (self.entries[i].region,)
         ]
 
     def _similar(self, q: str, offer) -> None:
@@ -178,6 +152,6 @@ class RegionIndex:
             offer(i, SIMILAR * mean + 5 * coverage - 5, "similar", self._shown(entry, name))
 
     @staticmethod
-    def _shown(entry: _Entry, name_key: str) -> str:
-        return entry.shown.get(name_key, entry.name)
+    def _shown(entry: NamedRegion, name_key: str) -> str:
+        return entry.shown.get(name_key, entry.region.name)
 

@@ -258,7 +258,7 @@ def merge_into(rows: pd.DataFrame, target: int, others: list[int]) -> None:
     united; a point beats an approximate placement."""
     themes = set(rows.at[target, "themes"])
     location = [c for c in rows.columns if c.startswith("code_")] + [
-        "lat", "lon", "placement", "region_match", "location_issue"]
+        "lat", "lon", "placement", "placed_in", "region_match", "location_issue"]
     for src in others:
         for column in MERGE_TEXT:
             if pd.isna(rows.at[target, column]) and not pd.isna(rows.at[src, column]):

@@ -30,13 +30,13 @@ import pandas as pd
 
 from atlas import paths
 from atlas.geo.join import place
+from atlas.geo.names import key
 from atlas.geo.placement import (
     FAR_OUTSIDE_DEG,
     MAX_FUZZY_VALUES,
     RegionIndex,
     Resolution,
     distance_to_country,
-    key,
     lone_points,
     parse_numbers,
     parse_pair,
@@ -909,6 +909,7 @@ class ImportRun:
         has_point = lat.notna()
         rows["placement"] = pd.Series(np.where(has_point, "point", "none"), index=rows.index,
                                       dtype=object)
+        rows["placed_in"] = pd.Series(None, index=rows.index, dtype=object)
         for lid in self.layers:
             rows[LAYERS[lid].column] = None
         rows["region_match"] = pd.Series("no_point", index=rows.index, dtype=object)
@@ -1180,6 +1181,8 @@ class _RegionPlacer:
         rows.loc[hit, "lat"] = label[hit_codes, 0]
         rows.loc[hit, "lon"] = label[hit_codes, 1]
         rows.loc[hit, "placement"] = "region_label_point"
+        rows.loc[hit, "placed_in"] = np.array([r.label() if r else None for r in regions],
+                                              dtype=object)[hit_codes]
         rows.loc[hit, "region_match"] = "region"
         country = np.array([r.country if r else None for r in regions], dtype=object)
         no_country = rows.loc[hit, "country"].isna().to_numpy()
@@ -1421,13 +1424,16 @@ def render_report(report: dict, limit: int = 20) -> str:
 
 
 def approximate_notes(rows: pd.DataFrame) -> pd.Series:
-    """Popup note (plain text) for rows drawn at a region's label point; '' for the others."""
+    """Popup note (plain text) for rows drawn at a region's label point; '' for the others.
+
+    The region comes from the row's `placed_in` column (structured data, never parsed back
+    from the report text); rows saved before that column existed say "its region"."""
     if "placement" not in rows:
         return pd.Series("", index=rows.index, dtype=object)
     approx = rows["placement"] == "region_label_point"
     out = pd.Series("", index=rows.index, dtype=object)
     if approx.any():
-        where = rows.loc[approx, "location_issue"].fillna("").str.extract(
-            r"label point of (.*) \(approximate\)", expand=False).fillna("its region")
-        out[approx] = "Approximate location: drawn at the label point of " + where
+        placed = rows["placed_in"] if "placed_in" in rows else pd.Series(None, index=rows.index)
+        where = placed[approx].where(placed[approx].fillna("") != "", "its region")
+        out[approx] = "Approximate location: drawn at the label point of " + where.astype(str)
     return out

@@ -61,6 +61,13 @@ COLUMNS: tuple[Column, ...] = (
         "built without this column get `point` or `none` from `lat`.",
         optional=True,
     ),
+    Column(
+        "placed_in",
+        "str",
+        "For `region_label_point` rows: the region they were placed in, as people read it "
+        "('Emilia-Romagna (ITH5, NUTS 2 regions)'); empty otherwise. Popups read it from here.",
+        optional=True,
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 REQUIRED_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS if not c.optional)
