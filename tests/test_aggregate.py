@@ -11,6 +11,7 @@ import pytest
 
 from atlas.analysis import aggregate
 from atlas.analysis.aggregate import GRID_OFFSET, PointGrid, mercator, morton, point_grid
+from atlas.present import offline
 from atlas.present.mapview import MARKER_LIMIT, POPUP_LINES, _PointLayer, cells_group, points_layer
 
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -148,10 +149,11 @@ def test_many_points_become_cells_with_a_bounded_payload():
     group = points_layer(df, np.ones(len(df), bool), None)
     assert not any(isinstance(c, _PointLayer) for c in group._children.values())
     html = _render(group)
-    assert "atlas-cells-note" in html and "200,000" in html and "marker-cluster" in html
+    assert "atlasCellLayer(" in html and "200,000" in html and "MarkerCluster.css" in html
+    assert offline.MAP_JS in html  # the file that draws the cells (and their note)
     assert len(html) < 3_000_000
     small = points_layer(df, np.arange(len(df)) < MARKER_LIMIT + 1, None)
-    assert "atlas-cells-note" in _render(small)
+    assert "atlasCellLayer(" in _render(small)
 
 
 def test_cells_note_says_how_to_see_individual_initiatives():

@@ -1,13 +1,20 @@
-"""Map pieces: escaping of data text, legend content, feature groups."""
+"""Map pieces: escaping of data text, legend content, feature groups, their JavaScript."""
+
+import shutil
+import subprocess
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
+from atlas.analysis.aggregate import PointGrid
 from atlas.present import offline
 from atlas.present.mapview import (
     base_map,
+    cells_group,
     choropleth_group,
     esc,
     map_shapes,
@@ -16,6 +23,9 @@ from atlas.present.mapview import (
     popup_parts,
     safe_link,
 )
+from tests.mapjs import atlas_calls, defined_functions, script_srcs, undefined_calls
+
+MAP_JS_TEXT = offline.local_path(offline.MAP_JS).read_text(encoding="utf-8")
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 
@@ -48,7 +58,9 @@ def test_points_travel_as_escaped_parts_in_an_html_safe_script():
     html = m.get_root().render()
     assert "</script><script>alert" not in html  # cannot end the map's <script> early
     # escaped for the popup (&lt;), then made script-safe (& → \u0026)
-    assert "\\u0026lt;/script\\u0026gt;" in html and "L.markerClusterGroup" in html
+    assert "\\u0026lt;/script\\u0026gt;" in html and "atlasPointLayer(" in html
+    assert offline.MAP_JS in script_srcs(html)  # the file that draws them, with their cluster
+    assert "L.markerClusterGroup" in MAP_JS_TEXT
 
 
 def test_safe_link_escapes_the_url_and_opens_safely():
@@ -97,5 +109,79 @@ def test_base_map_loads_only_leaflet_and_markercluster_all_local():
     html = m.get_root().render()
     assert "jquery" not in html and "bootstrap" not in html and "fontawesome" not in html
     links = [u for _, u in m.default_js] + [u for _, u in m.default_css]
-    assert links == [offline.LEAFLET_JS, offline.SETUP_JS, offline.LEAFLET_JS[:-2] + "css"]
+    assert links == [offline.LEAFLET_JS, offline.SETUP_JS, offline.MAP_JS,
+                     offline.LEAFLET_JS[:-2] + "css"]
     assert "leaflet.markercluster" in html and "\\u0026lt;b\\u0026gt;source" in html
+
+
+def _full_maps() -> list[folium.Map]:
+    """Both base maps with every layer the pages add (choropleth, legend, points, cells)."""
+    table = pd.DataFrame({"v": [1.0, 2.0, 3.0]}, index=["A", "B", "C"])
+    df = pd.concat([_row()] * 3, ignore_index=True)
+    rng = np.random.default_rng(1)
+    grid = PointGrid(rng.uniform(-10, 30, 500), rng.uniform(35, 60, 500))
+    maps = []
+    for basemap in ("tiles", "outline"):
+        m = base_map(basemap, _shapes(), ["<b>source</b>"])
+        group, _ = choropleth_group(_shapes(), table, "v", title="t", unit="u", scheme="quantiles")
+        group.add_to(m)
+        points_group(df, popup_parts(df, {}, {})).add_to(m)
+        cells_group(grid.levels(), 500).add_to(m)
+        maps.append(m)
+    return maps
+
+
+ALL_CALLS = {"atlasAttribution", "atlasTileFallback", "atlasOutlines", "atlasRegionLayer",
+             "atlasLegend", "atlasPointLayer", "atlasCellLayer"}
+
+
+def test_exported_map_links_the_js_file_of_every_function_it_calls():
+    """Fails if static/atlas-map.js (or a function in it) is missing from an exported page."""
+    called = set()
+    for m in _full_maps():
+        html = offline.standalone_html(m)
+        srcs = script_srcs(html)
+        assert srcs.index(offline.MAP_JS) > srcs.index(offline.LEAFLET_JS)
+        assert srcs.count(offline.MAP_JS) == 1
+        assert undefined_calls(html, srcs) == []
+        called |= atlas_calls(html)
+    assert called == ALL_CALLS
+    assert defined_functions([offline.MAP_JS]) == ALL_CALLS  # nothing unused, nothing inline
+
+
+def test_a_layer_rendered_without_the_base_map_still_links_its_js_file():
+    table = pd.DataFrame({"v": [1.0, 2.0, 3.0]}, index=["A", "B", "C"])
+    group, _ = choropleth_group(_shapes(), table, "v", title="t", unit="u", scheme="quantiles")
+    m = folium.Map(tiles=None)
+    group.add_to(m)
+    html = m.get_root().render()
+    assert atlas_calls(html) == {"atlasRegionLayer", "atlasLegend"}
+    assert undefined_calls(html, script_srcs(html)) == []
+
+
+def test_control_the_js_check_fails_without_the_file(monkeypatch, tmp_path):
+    """Shows the checks above can fail: no link, or a linked file missing under static/."""
+    html = offline.standalone_html(_full_maps()[0])
+    srcs = script_srcs(html)
+    assert undefined_calls(html, [u for u in srcs if u != offline.MAP_JS]) == sorted(
+        ALL_CALLS - {"atlasOutlines"})
+    monkeypatch.setattr(offline, "STATIC_DIR", tmp_path)
+    assert offline.MAP_JS in offline.missing_local_files()
+    assert "atlasRegionLayer" in undefined_calls(html, srcs)
+
+
+def test_map_js_keeps_the_behaviour_the_pages_rely_on():
+    js = MAP_JS_TEXT
+    assert 'createPane("atlasFallback")' in js and '"tileerror"' in js
+    assert '"atlas-tiles-failed"' in js and '"atlas-tiles-note"' in js
+    assert '"atlas-legend"' in js and '"atlas-cells-note"' in js
+    assert '"marker-cluster marker-cluster-"' in js and "L.markerClusterGroup" in js
+    assert "setPrefix(false)" in js and "bringToFront" in js
+    # text from data is put into the page only where Python escaped it
+    assert js.count("innerHTML") == 2 and "textContent" in js
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_map_js_is_valid_javascript():
+    path = offline.local_path(offline.MAP_JS)
+    subprocess.run(["node", "--check", str(path)], check=True, capture_output=True, timeout=60)

@@ -7,9 +7,11 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from atlas.present import offline
 from atlas.present.offline import external_urls
 from atlas.text import inert_markdown as md
 from tests.apptest import open_page
+from tests.mapjs import atlas_calls, undefined_calls
 
 
 def _run(params: dict | None = None) -> AppTest:
@@ -37,7 +39,7 @@ def test_map_page_loads_with_header_counter_and_map(default_app):
     assert "9,181 of 9,181 initiatives match" in _counter(at)
     args = _map_args(at)
     assert "initiatives" in args["feature_group"]  # points layer
-    assert "atlas-legend" in args["feature_group"]  # legend travels with the choropleth
+    assert "atlasLegend(" in args["feature_group"]  # legend travels with the choropleth
 
 
 def test_every_map_asset_link_is_local(default_app):
@@ -45,6 +47,16 @@ def test_every_map_asset_link_is_local(default_app):
     assert args["js_links"] and args["css_links"]
     assert external_urls(args["js_links"] + args["css_links"]) == []
     assert all(link.startswith("/app/static/") for link in args["js_links"] + args["css_links"])
+
+
+def test_the_map_component_loads_the_js_file_of_every_function_it_calls(default_app):
+    """Fails if static/atlas-map.js is not among the links the map iframe loads."""
+    args = _map_args(default_app)
+    js = args["js_links"]
+    assert js.index(offline.MAP_JS) == js.index(offline.SETUP_JS) + 1  # right after Leaflet's
+    script = args["script"] + args["feature_group"]
+    assert {"atlasAttribution", "atlasRegionLayer", "atlasLegend"} <= atlas_calls(script)
+    assert undefined_calls(script, js) == []
 
 
 def test_filters_change_the_counter_and_the_url(default_app):

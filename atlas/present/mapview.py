@@ -8,8 +8,15 @@ Every text that comes from data is HTML-escaped here before it reaches a popup o
 Speed (issue 3): every element that carries data renders its script once, without branca's
 second Jinja pass (`_ScriptElement`), and ships its data as one JSON text made once: region
 geometry is serialised once per layer (`MapShapes`, cached by the pages), popups travel as
-escaped parts that the browser joins when a popup opens, and the base map loads only Leaflet
-and MarkerCluster (not folium's jQuery, Bootstrap and icon fonts, which nothing here uses).
+escaped parts that the browser joins when a popup opens, and the base map loads only Leaflet,
+MarkerCluster and the atlas's map script (not folium's jQuery, Bootstrap and icon fonts, which
+nothing here uses).
+
+The JavaScript of every map piece lives in `static/atlas-map.js` (one function per piece:
+`atlasRegionLayer`, `atlasLegend`, `atlasPointLayer`...); each element's script here is only
+the call, with its data as HTML-safe JSON (`js_data` or Jinja's `tojson`). The file is served at
+`offline.MAP_JS`, linked by the base map (streamlit-folium loads a map's assets only when the
+component is created, before any swapped-in layer) and by every element (standalone pages).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import CssLink, Element, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from jinja2 import Template
@@ -33,6 +40,7 @@ from atlas.model.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt
 from atlas.model.classify import legend_labels as class_labels
 from atlas.model.sources import short_titles
 from atlas.model.themes import theme_labels as all_theme_labels
+from atlas.present.offline import MAP_JS, MAP_JS_NAME
 
 EUROPE_CENTER = (52.0, 10.0)
 EUROPE_ZOOM = 4
@@ -75,12 +83,27 @@ class _Text(Element):
         return self.text
 
 
-class _ScriptElement(MacroElement):
-    """A MacroElement with only a `script` macro, rendered once (see `_Text`)."""
+#: The link to the map's functions (static/atlas-map.js), as folium's `default_js` pairs.
+ATLAS_MAP_JS = [(MAP_JS_NAME, MAP_JS)]
+
+
+class _ScriptElement(JSCSSMixin, MacroElement):
+    """A MacroElement with only a `script` macro, rendered once (see `_Text`).
+
+    The macro is one call of a function of `static/atlas-map.js`, which the element links
+    (`default_js`; the figure keeps one link per name, streamlit-folium one per URL).
+    """
+
+    default_js = ATLAS_MAP_JS
 
     def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
         script = self._template.module.__dict__["script"]
-        self.get_root().script.add_child(_Text(str(script(self, kwargs))), name=self.get_name())
+        figure.script.add_child(_Text(str(script(self, kwargs))), name=self.get_name())
         for child in self._children.values():
             child.render(**kwargs)
 
@@ -113,10 +136,7 @@ class _Attribution(_ScriptElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
-        {% for text in this.texts %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ text|tojson }});
-        {% endfor %}
+        atlasAttribution({{ this._parent.get_name() }}, {{ this.texts|tojson }});
         {% endmacro %}"""
     )
 
@@ -136,33 +156,8 @@ class _TileFallback(_ScriptElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        (function () {
-            var map = {{ this._parent.get_name() }};
-            var tiles = {{ this.tiles.get_name() }};
-            var pane = map.createPane("atlasFallback");
-            pane.style.zIndex = 150;  /* under the tile pane (200) */
-            pane.style.display = "none";
-            L.geoJSON({{ this.outlines.geometry_json }}, {
-                pane: "atlasFallback", interactive: false,
-                style: {color: "#8c8c8c", weight: 0.6, fillColor: "#f4f4f1", fillOpacity: 1}
-            }).addTo(map);
-            var shown = false;
-            tiles.on("tileerror", function () {
-                if (shown) { return; }
-                shown = true;
-                pane.style.display = "";
-                map.getContainer().classList.add("atlas-tiles-failed");
-                var note = L.control({position: "topright"});
-                note.onAdd = function () {
-                    var div = L.DomUtil.create("div", "atlas-tiles-note");
-                    div.style.cssText = "background:rgba(255,255,255,.9);padding:4px 8px;" +
-                        "border-radius:4px;font:13px sans-serif";
-                    div.textContent = "Map tiles unavailable: showing offline outlines";
-                    return div;
-                };
-                note.addTo(map);
-            });
-        })();
+        atlasTileFallback({{ this._parent.get_name() }}, {{ this.tiles.get_name() }},
+            {{ this.outlines.geometry_json }});
         {% endmacro %}"""
     )
 
@@ -196,10 +191,7 @@ class _Outlines(_ScriptElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        L.geoJSON({{ this.shapes.geometry_json }}, {
-            interactive: false,
-            style: {color: "#8c8c8c", weight: 0.6, fillColor: "#f4f4f1", fillOpacity: 1}
-        }).addTo({{ this._parent.get_name() }});
+        atlasOutlines({{ this._parent.get_name() }}, {{ this.shapes.geometry_json }});
         {% endmacro %}"""
     )
 
@@ -211,7 +203,8 @@ class _Outlines(_ScriptElement):
 
 # folium.Map links jQuery, Bootstrap, awesome-markers and Font Awesome for its own markers and
 # popups; nothing on the atlas's maps uses them, and the map iframe loads its scripts one after
-# another, so the base map keeps Leaflet only (MarkerCluster comes with `_ClusterAssets`).
+# another, so the base map keeps Leaflet only, plus static/atlas-map.js (`ATLAS_MAP_JS`), the
+# functions its elements call (MarkerCluster comes with `_ClusterAssets`).
 LEAFLET_JS = [pair for pair in folium.Map.default_js if pair[0] == "leaflet"]
 LEAFLET_CSS = [pair for pair in folium.Map.default_css if pair[0] == "leaflet_css"]
 
@@ -240,7 +233,7 @@ def base_map(
         # a region is lost. Arrow keys are also needed by the story player.
         keyboard=False,
     )
-    m.default_js = list(LEAFLET_JS)
+    m.default_js = [*LEAFLET_JS, *ATLAS_MAP_JS]  # layers swapped in later call atlas-map.js
     m.default_css = list(LEAFLET_CSS)
     if basemap == "tiles":
         tiles = folium.TileLayer(
@@ -265,32 +258,8 @@ class _RegionLayer(_ScriptElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = (function () {
-            var geometries = {{ this.shapes.geometry_json }};
-            var props = {{ this.props_json }};
-            var features = [];
-            for (var i = 0; i < geometries.length; i++) {
-                if (geometries[i]) {
-                    features.push({type: "Feature", geometry: geometries[i],
-                                   properties: props[i]});
-                }
-            }
-            var layer = L.geoJSON({type: "FeatureCollection", features: features}, {
-                style: function (f) { return {
-                    fillColor: f.properties.fill, fillOpacity: {{ this.opacity }},
-                    color: f.properties.selected ? "#000000" : "#ffffff",
-                    weight: f.properties.selected ? 3 : 0.6 }; },
-                onEachFeature: function (f, l) {
-                    l.bindTooltip(f.properties.tip, {sticky: true});
-                    l.on("mouseover", function () { l.setStyle({weight: 2, color: "#333"}); });
-                    l.on("mouseout", function () { layer.resetStyle(l); });
-                }
-            });
-            layer.eachLayer(function (l) {
-                if (l.feature.properties.selected) { l.bringToFront(); }
-            });
-            return layer;
-        })().addTo({{ this._parent.get_name() }});
+        var {{ this.get_name() }} = atlasRegionLayer({{ this._parent.get_name() }},
+            {{ this.shapes.geometry_json }}, {{ this.props_json }}, {{ this.opacity|tojson }});
         {% endmacro %}"""
     )
 
@@ -308,19 +277,7 @@ class _Legend(_ScriptElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        (function () {
-            var group = {{ this._parent.get_name() }};
-            var control = L.control({position: "bottomright"});
-            control.onAdd = function () {
-                var div = L.DomUtil.create("div", "atlas-legend");
-                div.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                return div;
-            };
-            group.on("add", function () { if (group._map) { control.addTo(group._map); } });
-            group.on("remove", function () { control.remove(); });
-            if (group._map) { control.addTo(group._map); }
-        })();
+        atlasLegend({{ this._parent.get_name() }}, {{ this.html|tojson }});
         {% endmacro %}"""
     )
 
@@ -472,31 +429,7 @@ class _PointLayer(_ScriptElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        (function () {
-            var d = {{ this.data_json }};
-            var cluster = L.markerClusterGroup({maxClusterRadius: 50});
-            function part(r, k) {
-                var v = r[k + 2];
-                return typeof v === "number" ? d.lookup[k][v] : v;
-            }
-            function popup(r) {
-                var out = [];
-                for (var k = 0; k < d.wrap.length; k++) {
-                    var v = part(r, k);
-                    if (v) { out.push(d.wrap[k][0] + v + d.wrap[k][1]); }
-                }
-                return out.join("<br>");
-            }
-            var markers = new Array(d.rows.length);
-            for (var i = 0; i < d.rows.length; i++) {
-                var r = d.rows[i];
-                markers[i] = L.circleMarker([r[0], r[1]], {radius: 5, weight: 1,
-                    color: "#ffffff", fillColor: "#b2182b", fillOpacity: 0.9}
-                ).bindPopup(popup.bind(null, r), {maxWidth: 320});
-            }
-            cluster.addLayers(markers);
-            cluster.addTo({{ this._parent.get_name() }});
-        })();
+        atlasPointLayer({{ this._parent.get_name() }}, {{ this.data_json }});
         {% endmacro %}"""
     )
 
@@ -544,7 +477,7 @@ MARKER_LIMIT = 10_000
 POPUP_CACHE_LIMIT = 200_000
 
 
-class _CellLayer(JSCSSMixin, _ScriptElement):
+class _CellLayer(_ScriptElement):
     """Counts per grid cell drawn as cluster bubbles; a click zooms in.
 
     Ships one grid per zoom level; only the current level's cells inside the viewport become
@@ -554,63 +487,8 @@ class _CellLayer(JSCSSMixin, _ScriptElement):
     default_css = MarkerCluster.default_css  # the bubbles look like the client-side clusters
     _template = Template(
         """{% macro script(this, kwargs) %}
-        (function () {
-            var group = {{ this._parent.get_name() }};
-            var levels = {{ this.levels_json }};
-            var shown = L.layerGroup().addTo(group);
-            var note = L.control({position: "bottomleft"});
-            note.onAdd = function () {
-                var div = L.DomUtil.create("div", "atlas-cells-note");
-                div.style.cssText = "background:rgba(255,255,255,.9);padding:4px 8px;" +
-                    "border-radius:4px;font:12px sans-serif;max-width:260px";
-                div.innerHTML = {{ this.note|tojson }};
-                return div;
-            };
-            var map = null;
-            function label(n) {
-                if (n >= 999500) { return (n / 1e6).toFixed(1).replace(/[.]0$/, "") + "M"; }
-                if (n >= 10000) { return Math.round(n / 1000) + "k"; }
-                return String(n);
-            }
-            function zoomIn(e) {
-                map.setView(e.latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
-            }
-            function draw() {
-                if (!map || !levels.length) { return; }
-                var zoom = map.getZoom(), level = levels[0];
-                for (var i = 0; i < levels.length; i++) {
-                    if (levels[i].z <= zoom) { level = levels[i]; }
-                }
-                var view = map.getBounds().pad(0.25), cells = level.cells;
-                shown.clearLayers();
-                for (var j = 0; j < cells.length; j += 3) {
-                    var at = L.latLng(cells[j], cells[j + 1]), n = cells[j + 2];
-                    if (!view.contains(at)) { continue; }
-                    var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
-                    var marker = L.marker(at, {keyboard: false,
-                        title: n.toLocaleString("en") + " initiatives: click to zoom in",
-                        icon: L.divIcon({html: "<div><span>" + label(n) + "</span></div>",
-                            className: "marker-cluster marker-cluster-" + size + " atlas-cell",
-                            iconSize: L.point(40, 40)})});
-                    marker.on("click", zoomIn);
-                    shown.addLayer(marker);
-                }
-            }
-            function start() {
-                if (map) { return; }
-                map = group._map;
-                map.on("moveend", draw);
-                note.addTo(map);
-                draw();
-            }
-            group.on("add", start);
-            group.on("remove", function () {
-                if (map) { map.off("moveend", draw); }
-                note.remove();
-                map = null;
-            });
-            if (group._map) { start(); }
-        })();
+        atlasCellLayer({{ this._parent.get_name() }}, {{ this.levels_json }},
+            {{ this.note|tojson }});
         {% endmacro %}"""
     )
 

@@ -3,7 +3,9 @@
 folium, branca and streamlit-folium link Leaflet, jQuery, Bootstrap, d3... from public CDNs.
 Those files are vendored under ``static/vendor/`` by ``python scripts/vendor_assets.py`` and
 served by Streamlit's static serving (``server.enableStaticServing = true``) at
-``/app/static/vendor/``. This module maps each CDN URL to its local copy.
+``/app/static/vendor/``. This module maps each CDN URL to its local copy. The atlas's own
+scripts sit beside them in ``static/`` (``SETUP_JS``; ``MAP_JS``, the functions the map
+elements of ``atlas.present.mapview`` call) and are served, and linked, the same way.
 
 How a page uses it (the page, not this module, imports Streamlit)::
 
@@ -45,6 +47,12 @@ _STATIC_URL = "/app/static"
 #: Served JS that runs right after leaflet.js (sets ``L.Icon.Default.imagePath``).
 SETUP_JS = f"{_STATIC_URL}/atlas-leaflet-setup.js"
 _SETUP_NAME = "atlas_leaflet_setup"
+#: Served JS with the map's own functions (``atlasRegionLayer``, ``atlasLegend``...), which the
+#: map elements of ``atlas.present.mapview`` call; linked by the base map and by each element.
+MAP_JS = f"{_STATIC_URL}/atlas-map.js"
+MAP_JS_NAME = "atlas_map"
+#: The atlas's own served scripts (not vendored, not in ``CDN_TO_LOCAL``).
+ATLAS_JS = (SETUP_JS, MAP_JS)
 #: The streamlit-folium version whose private ``_component_func`` the patch wraps.
 STREAMLIT_FOLIUM_VERSION = "0.27.4"
 
@@ -276,6 +284,6 @@ def local_path(url: str) -> Path:
 
 
 def missing_local_files() -> list[str]:
-    """Local URLs of the table (and the setup script) whose file is missing under static/."""
-    urls = sorted({*CDN_TO_LOCAL.values(), SETUP_JS})
+    """Local URLs of the table (and the atlas's own scripts) whose file is missing under static/."""
+    urls = sorted({*CDN_TO_LOCAL.values(), *ATLAS_JS})
     return [u for u in urls if not local_path(u).is_file()]

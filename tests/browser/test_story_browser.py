@@ -28,7 +28,7 @@ def screen(browser):
 def _legend_title(view: stories.View) -> str:
     if view.map.metric == "theme_share":
         return f"Share with theme: {theme_labels()[view.map.theme]}"
-    return METRICS[view.map.metric][0]
+    return METRICS[view.map.metric].label
 
 
 def _check_view(screen: OfflinePage, number: int, view: stories.View) -> None:
