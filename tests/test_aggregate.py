@@ -94,6 +94,7 @@ def test_point_grid_is_built_once_per_table_and_again_when_it_changes():
 def _table(n: int) -> pd.DataFrame:
     lon, lat = _points(n)
     return pd.DataFrame({
+        "id": [f"synthetic:{i}" for i in range(n)],
         "lon": lon, "lat": lat, "name": [HOSTILE] + [f"Coop {i}" for i in range(1, n)],
         "themes": [["employment"]] * n, "legal_form": None, "locality": "<b>x</b>",
         "source": "synthetic", "website": "javascript:alert(1)",
@@ -138,7 +139,7 @@ def test_cached_popup_parts_are_used_for_small_tables():
 
     def popups() -> pd.DataFrame:
         calls.append(1)
-        return pd.DataFrame({key: "cached" for key in POPUP_LINES}, index=df.index)
+        return pd.DataFrame({key: "cached" for key in POPUP_LINES}, index=df["id"])
 
     rows = _point_rows(points_layer(df, np.ones(len(df), bool), popups))
     assert calls and rows[0]["name"] == "cached" and len(rows) == 100

@@ -1,5 +1,6 @@
 """Map pieces: escaping of data text, legend content, feature groups, their JavaScript."""
 
+import json
 import shutil
 import subprocess
 
@@ -13,6 +14,7 @@ import shapely
 from atlas.analysis.aggregate import PointGrid
 from atlas.present import offline
 from atlas.present.mapview import (
+    POPUP_LINES,
     base_map,
     cells_group,
     choropleth_group,
@@ -31,7 +33,7 @@ HOSTILE = '<img src=x onerror="alert(1)">'
 
 
 def _row(**values) -> pd.DataFrame:
-    row = {"name": HOSTILE, "themes": ["employment"], "legal_form": "<b>Society</b>",
+    row = {"id": "t:1", "name": HOSTILE, "themes": ["employment"], "legal_form": "<b>Society</b>",
            "locality": "<script>x()</script>", "source": "susy", "website": "javascript:alert(1)",
            "lat": 45.0, "lon": 10.0}
     return pd.DataFrame([{**row, **values}])
@@ -185,3 +187,21 @@ def test_map_js_keeps_the_behaviour_the_pages_rely_on():
 def test_map_js_is_valid_javascript():
     path = offline.local_path(offline.MAP_JS)
     subprocess.run(["node", "--check", str(path)], check=True, capture_output=True, timeout=60)
+
+
+def test_each_marker_takes_the_popup_of_its_own_row():
+    """Popups are joined to markers by initiative id, never by position: a reordered,
+    filtered or re-indexed table still shows each initiative's own popup."""
+    df = pd.DataFrame({"id": ["a:1", "a:2", "a:3"], "name": ["Alpha", "Beta", "Gamma"],
+                       "themes": [[], [], []], "legal_form": None, "locality": None,
+                       "source": "a", "website": None, "lat": [45.0, 46.0, 47.0],
+                       "lon": [10.0, 11.0, 12.0]})
+    parts = popup_parts(df, {}, {})
+    shown = df.iloc[[2, 0]].reset_index(drop=True)  # Gamma, Alpha at positions 0, 1
+    group = points_group(shown, parts)
+    layer = next(iter(group._children.values()))
+    payload = json.loads(layer.data_json)
+    name_at = list(POPUP_LINES).index("name")
+    names = {(r[0], r[1]): payload["lookup"][name_at][r[2 + name_at]]
+             if payload["lookup"][name_at] else r[2 + name_at] for r in payload["rows"]}
+    assert names == {(47.0, 12.0): "Gamma", (45.0, 10.0): "Alpha"}

@@ -32,7 +32,7 @@ def overlay_script() -> None:
     st.text(f"rows: {len(df)} = {len(shipped)} + 2")
     st.text(f"shipped kept: {int((df['source'].isin(['susy', 'coopsuk'])).sum())}")
     names = [esc(n) for n in df["name"]]
-    st.text(f"popups aligned: {parts.reindex(df.index)['name'].tolist() == names}")
+    st.text(f"popups aligned: {parts.reindex(df['id'])['name'].tolist() == names}")
     st.text(f"ids unique: {df['id'].is_unique}")
     copied = [c for c in shipped.columns if shipped[c].dtype != df[c].dtype]
     st.text(f"dtypes changed: {copied}")
@@ -48,6 +48,6 @@ def test_an_import_named_like_a_shipped_source_is_an_overlay():
     total, rest = texts["rows"].split(" = ")
     shipped = int(rest.split(" + ")[0])
     assert int(total) == shipped + 2 and int(texts["shipped kept"]) == shipped
-    assert texts["popups aligned"] == "True"
+    assert texts["popups aligned"] == "True"  # each row finds its popup by its id
     assert texts["ids unique"] == "True"
     assert texts["dtypes changed"] == "[]"  # text stays Arrow: concatenating copies none

@@ -244,7 +244,7 @@ def _shared_popups(shipped: float, saved: tuple, root: str) -> pd.DataFrame:
 
 
 def popups() -> pd.DataFrame:
-    """Escaped popup parts per initiative (`mapview.popup_parts`, index-aligned with
+    """Escaped popup parts per initiative (`mapview.popup_parts`, indexed by initiative id, for
     `initiatives()`); imported rows placed at a region's label point say so. The shared
     rows' parts are made once per server; a session's own rows' parts live in its state."""
     ws = workspace()

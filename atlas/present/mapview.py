@@ -410,7 +410,7 @@ def popup_parts(
             "link": [safe_url(v) for v in df["website"]],
             "note": [esc(v) for v in notes.reindex(df.index)] if notes is not None else "",
         },
-        index=df.index,
+        index=pd.Index(df["id"], name="id"),
         columns=list(POPUP_LINES),
     )
 
@@ -456,14 +456,15 @@ class _PointLayer(_ScriptElement):
 def points_group(df: pd.DataFrame, parts: pd.DataFrame) -> folium.FeatureGroup:
     """Initiatives with a point as one client-side cluster layer (never one Marker each).
 
-    `parts` is `popup_parts()` of the table (or a superset); rows are looked up by index.
+    `parts` is `popup_parts()` of the table (or a superset), indexed by initiative id: each
+    marker takes the popup of the row it draws, whatever the order or filtering of `df`.
     """
     group = folium.FeatureGroup(name="initiatives", control=False)
     located = df[df["lat"].notna() & df["lon"].notna()]
     _PointLayer(
         located["lat"].to_numpy(dtype=float),
         located["lon"].to_numpy(dtype=float),
-        parts.reindex(located.index).fillna(""),
+        parts.reindex(located["id"].to_numpy()).fillna(""),
     ).add_to(group)
     return group
 

@@ -40,7 +40,8 @@ def _map(basemap: str) -> str:
     table = pd.DataFrame({"v": [1.0, 5.0, float("nan")]}, index=["A", "B", "C"])
     group, _ = choropleth_group(shapes, table, "v", title=HOSTILE, unit="n", scheme="quantiles")
     group.add_to(m)
-    df = pd.DataFrame({"name": HOSTILE, "themes": [["employment"]] * 40, "legal_form": None,
+    df = pd.DataFrame({"id": [f"s:{i}" for i in range(40)], "name": HOSTILE,
+                       "themes": [["employment"]] * 40, "legal_form": None,
                        "locality": "x", "source": "s", "website": None,
                        "lat": np.linspace(47, 49, 40), "lon": np.linspace(3, 12, 40)})
     points_group(df, popup_parts(df, {}, {})).add_to(m)
