@@ -21,6 +21,7 @@ import streamlit as st
 from atlas.ingest import importer, sandbox, worker
 from atlas.ingest.encoding import CHOICES as ENCODINGS
 from atlas.present.exports import csv_bytes
+from atlas.store.catalogue import Dataset
 from atlas.store.workspace import WorkspaceError
 from atlas.text import inert_markdown
 from ui import data, shell
@@ -262,8 +263,8 @@ def use_in_session(result: importer.ImportResult, token: str) -> None:
     opts = result.options  # importing the same name again replaces this session's own copy
     session_id = importer.unused_id(opts.dataset_id,
                                     data.taken_ids() - set(data.session_imports()))
-    source = data.ImportedSource(session_id, opts.title, opts.license,
-                                 opts.attribution or opts.title, result.accepted, False)
+    source = Dataset("session", session_id, opts.title, opts.license,
+                     opts.attribution or opts.title, result.accepted)
     data.add_session_import(source, importer.relabel(result.rows, session_id), token)
     renamed = "" if session_id == opts.dataset_id else \
         f" (the id '{opts.dataset_id}' is used by other data)"

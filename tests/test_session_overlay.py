@@ -11,6 +11,7 @@ def overlay_script() -> None:
 
     from atlas.ingest import importer
     from atlas.present.mapview import esc
+    from atlas.store.catalogue import Dataset
     from ui import data
 
     shipped = data.shipped_initiatives()
@@ -19,13 +20,13 @@ def overlay_script() -> None:
                                  importer.ImportOptions(dataset_id="susy", title="susy"),
                                  data.all_layers(), data.region_index())
     try:
-        data.add_session_import(data.ImportedSource("susy", "susy", "x", "x", 2, False),
+        data.add_session_import(Dataset("session", "susy", "susy", "x", "x", 2),
                                 result.rows, "t1")
         st.text("shadowed: yes")
     except ValueError:
         st.text("shadowed: refused")
     free = importer.unused_id("susy", data.taken_ids())
-    data.add_session_import(data.ImportedSource(free, "susy", "x", "x", 2, False),
+    data.add_session_import(Dataset("session", free, "susy", "x", "x", 2),
                             importer.relabel(result.rows, free), "t2")
     df, parts = data.initiatives(), data.popups()
     st.text(f"free id: {free}")

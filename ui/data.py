@@ -20,6 +20,8 @@ from atlas.geo.regions import background_outlines, load_layer
 from atlas.model.layers import LAYER_IDS, geo_file
 from atlas.model.provenance import all_sidecars
 from atlas.present.mapview import MapShapes, map_shapes, popup_parts
+from atlas.store.catalogue import Catalogue, Dataset
+from atlas.store.catalogue import catalogue as make_catalogue
 from atlas.store.initiatives import facet_values, load_initiatives, prepare
 
 
@@ -46,20 +48,8 @@ _POPUPS_KEY = "_atlas_popups"
 
 
 @dataclass(frozen=True)
-class ImportedSource:
-    """An imported dataset as the sidebar and footer show it."""
-
-    id: str
-    title: str
-    license: str
-    attribution: str
-    rows: int
-    saved: bool  # in the shared workspace (else: this session only)
-
-
-@dataclass(frozen=True)
 class SessionImport:
-    source: ImportedSource
+    source: Dataset  # kind "session"
     rows: pd.DataFrame  # schema rows, prepared (theme_bits, search_text)
     token: str  # changes with every import, so caches keyed on version() follow
 
@@ -82,7 +72,7 @@ def _shipped_and_saved(shipped: float, saved: tuple, root: str):
         return base, ()
     extra = prepare(ws.load_all())
     combined = pd.concat([base, extra], ignore_index=True)
-    sources = tuple(ImportedSource(d.id, d.title, d.license, d.attribution, d.rows, True)
+    sources = tuple(Dataset("saved", d.id, d.title, d.license, d.attribution, d.rows)
                     for d in datasets)
     return combined, sources
 
@@ -97,20 +87,25 @@ def session_imports() -> dict[str, SessionImport]:
     return st.session_state.setdefault(IMPORTS_KEY, {})
 
 
+def catalogue() -> Catalogue:
+    """Every dataset shown: shipped, saved in the workspace, this session's imports."""
+    return make_catalogue(_saved()[1], (v.source for v in session_imports().values()))
+
+
 def taken_ids() -> set[str]:
     """Source ids in use: shipped sources, saved datasets, this session's imports."""
-    from atlas.model.sources import SOURCES
-
-    return {*SOURCES, *(s.id for s in _saved()[1]), *session_imports()}
+    return catalogue().ids()
 
 
-def add_session_import(source: ImportedSource, rows: pd.DataFrame, token: str) -> None:
+def add_session_import(source: Dataset, rows: pd.DataFrame, token: str) -> None:
     """Add rows to this session under `source.id`, which must name no other source: an
     import never shadows shipped or saved data (pages pick a free id with
     `atlas.ingest.importer.unused_id`). Re-importing under the session's own id replaces it."""
     taken = taken_ids() - set(session_imports())
     if source.id in taken:
         raise ValueError(f"source id {source.id!r} is already used by other data")
+    if source.kind != "session":
+        raise ValueError(f"{source.ref} is not a session dataset")
     session_imports()[source.id] = SessionImport(source, prepare(rows.copy()), token)
 
 
@@ -125,9 +120,9 @@ def version() -> tuple:
             tuple(sorted((k, v.token) for k, v in session_imports().items())))
 
 
-def imported_sources() -> list[ImportedSource]:
+def imported_sources() -> list[Dataset]:
     """Saved datasets, then this session's imports."""
-    return [*_saved()[1], *(v.source for v in session_imports().values())]
+    return catalogue().imported()
 
 
 def _overlay(key: str, shared, build):
@@ -157,11 +152,7 @@ def initiatives() -> pd.DataFrame:
 
 def source_titles() -> dict[str, str]:
     """Short title of every source, shipped and imported, by id."""
-    from atlas.model.sources import short_titles
-
-    titles = short_titles()
-    titles.update({s.id: s.title for s in imported_sources()})
-    return titles
+    return catalogue().titles()
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -24,7 +24,7 @@ def render() -> None:
     with st.expander("Sources, licences and attributions", expanded=False):
         st.markdown("Initiatives:\n\n" + "\n".join(f"- {line}" for line in lines))
         for source in data.imported_sources():  # user text: shown as plain text, never markup
-            where = "saved in this atlas" if source.saved else "imported in this session only"
+            where = source.where
             st.text(f"Imported ({where}): {source.title} — {source.rows:,} rows. "
                     f"Licence: {source.license}. Attribution: {source.attribution}.")
         st.markdown("Boundaries and population:\n\n"  # sidecar text: data, shown as written
