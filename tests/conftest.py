@@ -2,10 +2,13 @@
 
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from atlas import paths
 from atlas.model.filters import search_text
 from atlas.model.schema import conform
 from atlas.model.themes import theme_bits
@@ -31,6 +34,23 @@ def _main_module_restored():
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
+
+
+@pytest.fixture
+def shared_source() -> Callable[..., Path]:
+    """`shared_source("folder", "file")`: that raw snapshot under `atlas.paths.SHARED_SOURCES`
+    (../shared/data-sources, or env ATLAS_SHARED_SOURCES); the test is skipped, saying which
+    path is missing, when it is not there. The one way tests find raw snapshots: the suite
+    passes without them (ATLAS_SHARED_SOURCES=/nonexistent), and runs them where they are."""
+
+    def find(*parts: str) -> Path:
+        path = paths.SHARED_SOURCES.joinpath(*parts)
+        if not path.exists():
+            pytest.skip(f"needs the raw snapshot {path} (atlas.paths.SHARED_SOURCES; "
+                        "set ATLAS_SHARED_SOURCES)")
+        return path
+
+    return find
 
 
 def synthetic_rows() -> pd.DataFrame:

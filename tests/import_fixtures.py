@@ -16,6 +16,9 @@ from atlas.present.exports import xlsx_bytes
 
 HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>'
 FORMULA = '=HYPERLINK("http://evil.example","click")'
+# The shipped Co-operatives UK register (real records), under atlas.paths.SHARED_SOURCES: the
+# tests that read it get it from the `shared_source` fixture (tests/conftest.py).
+COOPS_UK = ("coops-uk-open-data-essglobal", "standard.Q2-2023.postcodes.csv")
 
 # name, comune, regione (names only, as an Italian regional office might send), settore
 ITALIAN_ROWS = [

@@ -86,13 +86,14 @@ def test_every_shipped_file_has_a_complete_sidecar():
         assert meta["sha256"] == sha256_of(path), f"{path.name} changed without a rebuild"
 
 
-@pytest.mark.skipif(not paths.SHARED_SOURCES.is_dir(), reason="needs ../shared/data-sources")
-def test_a_fresh_build_reproduces_the_committed_outputs(tmp_path):
+def test_a_fresh_build_reproduces_the_committed_outputs(tmp_path, shared_source):
+    shared = shared_source()  # the whole folder: the build reads every snapshot
     # `python -m atlas build` in its own process, as a user runs it: in a process that has
     # already read layers, pyproj may write the CRS of a dissolved layer (uk_regions) without
     # its datum ensemble, and the bytes differ.
-    done = subprocess.run([sys.executable, "-m", "atlas", "build", "--data-dir",
-                           str(tmp_path / "data"), "--geo-dir", str(tmp_path / "geo")],
+    done = subprocess.run([sys.executable, "-m", "atlas", "build", "--shared", str(shared),
+                           "--data-dir", str(tmp_path / "data"),
+                           "--geo-dir", str(tmp_path / "geo")],
                           cwd=paths.ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     for folder, fresh in ((paths.DATA_DIR, tmp_path / "data"), (paths.GEO_DIR, tmp_path / "geo")):

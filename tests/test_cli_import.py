@@ -18,8 +18,6 @@ from atlas.store.workspace import Workspace
 from tests import import_fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[1]
-COOPS = ROOT.parent / "shared" / "data-sources" / "coops-uk-open-data-essglobal" / \
-    "standard.Q2-2023.postcodes.csv"
 
 
 def cli(*args: str, workspace: Path) -> subprocess.CompletedProcess:
@@ -105,9 +103,9 @@ def test_text_report(italian, tmp_path, capsys):
     assert not list(Workspace(tmp_path).datasets())
 
 
-@pytest.mark.skipif(not COOPS.exists(), reason="needs ../shared/data-sources")
-def test_shipped_coops_uk_csv(tmp_path, capsys):
-    assert main(["import", str(COOPS), "--dry-run", "--json"]) == 0
+def test_shipped_coops_uk_csv(tmp_path, capsys, shared_source):
+    coops = shared_source(*fx.COOPS_UK)
+    assert main(["import", str(coops), "--dry-run", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["read"] == 7387 and report["accepted"] + report["rejected"] == 7387
     assert report["placed"]["coordinates"] > 7000

@@ -1,7 +1,8 @@
 """Importing a user's register: reading, column suggestions, validation, placement, accounting.
 
 Registers are synthetic (tests/import_fixtures.py); the shipped Co-operatives UK file is read
-from ../shared when it is there. Every test checks accepted + rejected == read.
+from atlas.paths.SHARED_SOURCES when it is there (else that test is skipped). Every test checks
+accepted + rejected == read.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from atlas.geo.placement import parse_number, parse_pair
 from atlas.ingest import importer
 from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
 from atlas.model.schema import COLUMN_NAMES
-from atlas.paths import DATA_DIR, SHARED_SOURCES
+from atlas.paths import DATA_DIR
 from tests import import_fixtures as fx
-
-COOPS = SHARED_SOURCES / "coops-uk-open-data-essglobal" / "standard.Q2-2023.postcodes.csv"
 
 
 def run(data: bytes, layers, index, name: str = "f.csv", **options) -> importer.ImportResult:
@@ -354,9 +353,8 @@ def test_report_shape_for_json(layers, index):
 # ---------------------------------------------------------------- the shipped Co-operatives UK file
 
 
-@pytest.mark.skipif(not COOPS.exists(), reason="needs ../shared/data-sources")
-def test_shipped_coops_uk_file_imports_like_the_build(layers, index):
-    raw = importer.read_path(COOPS)
+def test_shipped_coops_uk_file_imports_like_the_build(layers, index, shared_source):
+    raw = importer.read_path(shared_source(*fx.COOPS_UK))
     result = run_import(raw, importer.suggest_mapping(raw), ImportOptions(dataset_id="c"),
                         layers, index)
     assert result.read == 7387 and result.accepted + result.rejected == result.read

@@ -3,13 +3,10 @@
 import json
 
 import pandas as pd
-import pytest
 
+from atlas.build.pipeline import VOCABS
 from atlas.build.sources import read_coopsuk, read_susy
 from atlas.ingest.values import clean_url, coordinate_issue, normalise_country
-from atlas.paths import SHARED_SOURCES
-
-VOCABS = SHARED_SOURCES / "essglobal-vocabularies" / "vocabs" / "standard"
 
 
 def test_clean_url_accepts_only_http_links_with_a_host():
@@ -74,8 +71,9 @@ def test_read_susy_accounts_for_every_row(tmp_path):
     assert result.unmapped["susy tag: other"] == 1
 
 
-@pytest.mark.skipif(not VOCABS.is_dir(), reason="needs the ESSGlobal vocabularies in ../shared")
-def test_read_coopsuk_uses_geo_container_and_maps_sector_ica_and_ownership(tmp_path):
+def test_read_coopsuk_uses_geo_container_and_maps_sector_ica_and_ownership(tmp_path,
+                                                                          shared_source):
+    vocabs = shared_source(VOCABS)
     header = (
         "Identifier,Name,Description,Organisational Structure,Primary Activity,Activities,"
         "Street Address,Locality,Region,Postcode,Country ID,Territory ID,Website,Phone,Email,"
@@ -92,7 +90,7 @@ def test_read_coopsuk_uses_geo_container_and_maps_sector_ica_and_ownership(tmp_p
     row2 = "X2,No point,,,,,,,,,GB,,,,,,,,,,,,,,,Housing,,,Tenants,Society"
     path = tmp_path / "coops.csv"
     path.write_text("\n".join([header, row1, row2]) + "\n")
-    result = read_coopsuk(path, VOCABS)
+    result = read_coopsuk(path, vocabs)
     assert result.read == result.kept == 2
     rows = result.rows.set_index("source_id")
     assert rows.loc["X1", "name"] == "Bakery, Ltd"

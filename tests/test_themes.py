@@ -6,7 +6,7 @@ import json
 import pytest
 
 from atlas.model import themes as th
-from atlas.paths import SHARED_SOURCES, TAXONOMY_DIR
+from atlas.paths import TAXONOMY_DIR
 
 ROUND_TABLE = ["employment", "proximity", "social_services"]
 
@@ -84,12 +84,10 @@ def test_themes_for_is_a_union_in_taxonomy_order():
     assert th.themes_for([(sectors, "Other")]) == []
 
 
-def test_susy_tag_table_covers_the_whole_ssedas_taxonomy():
+def test_susy_tag_table_covers_the_whole_ssedas_taxonomy(shared_source):
     with open(TAXONOMY_DIR / "susy_tags.csv", newline="") as fh:
         ours = {r["tag"] for r in csv.DictReader(fh)}
-    source = SHARED_SOURCES / "transformap-ssedas-taxonomy" / "taxonomy.en.json"
-    if not source.exists():
-        pytest.skip("raw taxonomy not available (../shared missing)")
+    source = shared_source("transformap-ssedas-taxonomy", "taxonomy.en.json")
     rows = json.loads(source.read_text())["results"]["bindings"]
     theirs = {r["type_of_initiative_tag"]["value"] for r in rows if "type_of_initiative_tag" in r}
     assert ours == theirs
