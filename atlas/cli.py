@@ -155,7 +155,7 @@ def run_import_command(args) -> int:
     A CSV is streamed block by block straight into the workspace (atlas.ingest.stream), with
     no size or row limit: memory stays about one block's worth. XLSX and GeoJSON are read
     whole, within ATLAS_MAX_UPLOAD_MB and ATLAS_MAX_ROWS, as on the data page."""
-    from atlas.ingest import importer
+    from atlas.ingest import categories, columns, importer
     from atlas.ingest import stream as import_stream
     from atlas.present.exports import csv_bytes
     from atlas.store.workspace import DatasetExists, Workspace, WorkspaceError
@@ -163,9 +163,9 @@ def run_import_command(args) -> int:
     mapping: dict[str, object] = {}
     for item in args.map:
         fld, sep, column = item.partition("=")
-        if not sep or fld not in importer.FIELDS:
+        if not sep or fld not in columns.FIELDS:
             print(f"error: --map {item!r}: expected FIELD=COLUMN with FIELD one of "
-                  f"{', '.join(importer.FIELDS)}", file=sys.stderr)
+                  f"{', '.join(columns.FIELDS)}", file=sys.stderr)
             return 2
         mapping[fld] = [c for c in column.split("|") if c] if fld == "themes" else column or None
     regions = {}
@@ -182,7 +182,7 @@ def run_import_command(args) -> int:
         swap_latlon=args.swap_latlon, merge_duplicates=args.merge_duplicates,
         region_choices=regions, accept_region_suggestions=args.accept_region_suggestions,
         # Every keyword rule: those no row without a theme carries change nothing.
-        keywords=frozenset(k for k, _ in importer.keyword_rules()) if args.keyword_themes
+        keywords=frozenset(k for k, _ in categories.keyword_rules()) if args.keyword_themes
         else None,
     )
     stream = import_stream.is_csv(args.file)
@@ -242,12 +242,12 @@ def run_import_command(args) -> int:
 
 
 def _print_report(report: dict, as_json: bool, folder: Path | None) -> None:
-    from atlas.ingest import importer
+    from atlas.ingest.report import render_report
 
     if as_json:
         print(json.dumps(report, ensure_ascii=False, default=str))
         return
-    print(importer.render_report(report))
+    print(render_report(report))
     print(f"saved as dataset {report['dataset']['id']!r} in {folder}" if folder
           else "dry run: nothing saved" if report.get("dry_run") else "nothing saved")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from atlas.ingest import importer, sandbox, worker
+from atlas.ingest import columns, importer, reading, sandbox, worker
 from atlas.ingest.encoding import CHOICES as ENCODINGS
 from atlas.present.exports import csv_bytes
 from atlas.store.catalogue import Dataset
@@ -90,7 +90,7 @@ def encoding_choice(name: str) -> str | None:
     return None if choice == AUTO else choice
 
 
-def read(content: bytes, name: str, limits: importer.Limits) -> importer.RawTable | None:
+def read(content: bytes, name: str, limits: importer.Limits) -> reading.RawTable | None:
     """The parsed file, kept in the session (keyed on content, sheet and encoding) so reruns
     are cheap."""
     token = hashlib.sha256(content).hexdigest()[:16]
@@ -112,10 +112,10 @@ def read(content: bytes, name: str, limits: importer.Limits) -> importer.RawTabl
     return raw
 
 
-def mapping_form(raw: importer.RawTable, name: str, token: str):
+def mapping_form(raw: reading.RawTable, name: str, token: str):
     """Column mapping (pre-filled with suggestions) and dataset details; returns the submitted
     mapping and options, or None."""
-    suggested = importer.suggest_mapping(raw)
+    suggested = columns.suggest_mapping(raw)
     options = [NONE, *raw.columns]
     with st.form(f"imp_mapping_{token}"):
         st.subheader("2. Which column is which?")
@@ -123,7 +123,7 @@ def mapping_form(raw: importer.RawTable, name: str, token: str):
                    "are placed by their coordinates, else by the region they name.")
         mapping: dict[str, object] = {}
         cols = st.columns(3)
-        for i, (fld, label) in enumerate(importer.FIELDS.items()):
+        for i, (fld, label) in enumerate(columns.FIELDS.items()):
             box = cols[i % 3]
             if fld == "themes":
                 mapping[fld] = box.multiselect(label, raw.columns, default=suggested["themes"],

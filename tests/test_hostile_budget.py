@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from atlas.ingest import sandbox, worker
+from atlas.ingest.columns import suggest_mapping
 from atlas.ingest.errors import ImportFailure
-from atlas.ingest.importer import ImportOptions, suggest_mapping
+from atlas.ingest.importer import ImportOptions
 from atlas.ingest.limits import Limits
 from tests import hostile
 

@@ -12,9 +12,10 @@ import pytest
 import shapely
 from pyproj import Geod
 
+from atlas.ingest import columns
 from atlas.ingest import geojson as reader
-from atlas.ingest import importer
-from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
+from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, run_import
+from atlas.ingest.reading import read_bytes
 from tests.hostile import geojson as hostile
 
 LIMITS = Limits()
@@ -106,7 +107,7 @@ def test_hostile_geojson_keeps_or_rejects_every_feature(name):
 @pytest.mark.parametrize("name", sorted(LOADED))
 def test_loaded_and_rejected_make_read(name, layers, index):
     raw = read_bytes(hostile.FILES[name](), name, limits=LIMITS)
-    result = run_import(raw, importer.suggest_mapping(raw), ImportOptions(dataset_id="t"),
+    result = run_import(raw, columns.suggest_mapping(raw), ImportOptions(dataset_id="t"),
                         layers, index)
     kept, rejected = LOADED[name]
     assert result.accepted + result.rejected == result.read == len(kept) + len(rejected)
@@ -131,7 +132,7 @@ def test_web_mercator_is_reprojected_to_wgs84(name, layers, index):
     assert 44.0 < found["area"][0] < 44.5 and 11.0 < found["area"][1] < 11.5
     assert raw.warnings[0] == ("The file's coordinates are in EPSG:3857 (WGS 84 / Pseudo-"
                                "Mercator): they were converted to WGS84 longitude/latitude.")
-    result = run_import(raw, importer.suggest_mapping(raw), ImportOptions(dataset_id="t"),
+    result = run_import(raw, columns.suggest_mapping(raw), ImportOptions(dataset_id="t"),
                         layers, index)
     rows = result.rows.set_index("name")
     assert rows.loc["Bologna", "code_nuts2"] == "ITH5"

@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from atlas.ingest import importer
+from atlas.ingest import reading
 from atlas.ingest import xlsx as reader
-from atlas.ingest.importer import ImportFailure, Limits, read_bytes
+from atlas.ingest.importer import ImportFailure, Limits
+from atlas.ingest.reading import read_bytes
 from tests import import_fixtures as fx
 from tests.hostile import xlsx as hostile
 
@@ -92,7 +93,7 @@ def test_hostile_workbook_is_refused_with_its_reason(name, outcomes):
 @pytest.mark.parametrize("name", sorted(LOADED))
 def test_hostile_workbook_loads_the_rows_it_holds(name, outcomes):
     found, seconds = outcomes[name]
-    assert isinstance(found, importer.RawTable), (name, found)
+    assert isinstance(found, reading.RawTable), (name, found)
     rows, lines = LOADED[name]
     assert found.cells.values.tolist() == rows
     assert found.lines.tolist() == lines
@@ -150,7 +151,7 @@ def test_a_named_sheet_and_missing_or_empty_sheets():
 # ---------------------------------------------------------------- ordinary workbooks
 
 
-def openpyxl_table(data: bytes, sheet: str | None = None) -> importer.RawTable:
+def openpyxl_table(data: bytes, sheet: str | None = None) -> reading.RawTable:
     """What the atlas read before (openpyxl, read-only): the reference."""
     from openpyxl import load_workbook
 
@@ -178,7 +179,7 @@ def openpyxl_table(data: bytes, sheet: str | None = None) -> importer.RawTable:
                 lines.append(number)
         if header is not None:
             wb.close()
-            return importer._table("xlsx", header, records, lines, [], sheet=name, sheets=names)
+            return reading._table("xlsx", header, records, lines, [], sheet=name, sheets=names)
     raise AssertionError("no data")
 
 

@@ -3,7 +3,9 @@ ISO does not assign, and points far out at sea with no country to check them aga
 
 from __future__ import annotations
 
-from atlas.ingest.importer import ImportOptions, read_bytes, run_import, suggest_mapping
+from atlas.ingest.columns import suggest_mapping
+from atlas.ingest.importer import ImportOptions, run_import
+from atlas.ingest.reading import read_bytes
 from atlas.ingest.values import normalise_country
 
 

@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 
 from atlas.geo.placement import swapped
-from atlas.ingest import importer
+from atlas.ingest import columns, importer
 from atlas.ingest.duplicates import DUPLICATE_METRES, NEAR, close_pairs
-from atlas.ingest.importer import ImportOptions, read_bytes, run_import
+from atlas.ingest.importer import ImportOptions, run_import
+from atlas.ingest.reading import read_bytes
 from atlas.ingest.values import coordinate_issue
 
 EARTH = 6_371_000.0  # mean Earth radius, metres
@@ -47,7 +48,7 @@ def east_of(point: tuple[float, float], metres: float) -> tuple[float, float]:
 
 def run(data: bytes, layers, index, **options) -> importer.ImportResult:
     raw = read_bytes(data, "rules.csv")
-    result = run_import(raw, importer.suggest_mapping(raw),
+    result = run_import(raw, columns.suggest_mapping(raw),
                         ImportOptions(dataset_id="rules", **options), layers, index)
     assert result.accepted + result.rejected == result.read == raw.read
     return result

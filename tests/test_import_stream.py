@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from atlas.cli import main
 from atlas.ingest import stream as import_stream
-from atlas.ingest.importer import ImportFailure, ImportOptions, mapping_for, read_bytes, run_import
+from atlas.ingest.importer import ImportFailure, ImportOptions, mapping_for, run_import
+from atlas.ingest.reading import read_bytes
 from atlas.store.workspace import Workspace
 from tests import import_fixtures as fx
 

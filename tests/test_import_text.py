@@ -9,7 +9,8 @@ import pytest
 
 from atlas.ingest import stream as import_stream
 from atlas.ingest.encoding import decode_bytes
-from atlas.ingest.importer import ImportFailure, Limits, read_bytes
+from atlas.ingest.importer import ImportFailure, Limits
+from atlas.ingest.reading import read_bytes
 from tests.hostile import csv as hostile
 
 

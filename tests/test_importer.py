@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from atlas.geo.placement import parse_number, parse_pair
-from atlas.ingest import importer
-from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, read_bytes, run_import
+from atlas.ingest import columns, importer, reading, report
+from atlas.ingest.importer import ImportFailure, ImportOptions, Limits, run_import
+from atlas.ingest.reading import read_bytes
 from atlas.model.schema import COLUMN_NAMES
 from atlas.paths import DATA_DIR
 from tests import import_fixtures as fx
@@ -23,7 +24,7 @@ from tests import import_fixtures as fx
 
 def run(data: bytes, layers, index, name: str = "f.csv", **options) -> importer.ImportResult:
     raw = read_bytes(data, name)
-    mapping = importer.suggest_mapping(raw)
+    mapping = columns.suggest_mapping(raw)
     result = run_import(raw, mapping, ImportOptions(dataset_id="t", **options), layers, index)
     assert result.accepted + result.rejected == result.read == raw.read
     assert list(result.rows.columns) == list(COLUMN_NAMES)
@@ -102,7 +103,7 @@ def test_size_limit_fires_before_reading(tmp_path, monkeypatch):
     with open(big, "wb") as fh:  # sparse: 200 MB on paper, nothing written
         fh.truncate(200_000_001)
     with pytest.raises(ImportFailure, match=r"200\.0 MB"):
-        importer.read_path(big, limits=Limits())
+        reading.read_path(big, limits=Limits())
 
 
 def test_row_limit_fires(monkeypatch):
@@ -154,7 +155,7 @@ def test_unbalanced_quote_rejects_the_rest_but_keeps_accounting(layers, index):
 )
 def test_coordinate_columns_are_suggested(header, lat, lon):
     raw = read_bytes((",".join(header) + "\nA,44.5,11.3\n").encode())
-    mapping = importer.suggest_mapping(raw)
+    mapping = columns.suggest_mapping(raw)
     assert (mapping["name"], mapping["lat"], mapping["lon"]) == ("Name", lat, lon)
 
 
@@ -162,7 +163,7 @@ def test_essglobal_prefers_the_filled_geo_container_columns():
     header = ("Identifier,Name,Primary Activity,Organisational Structure,Latitude,Longitude,"
               "Geo Container Latitude,Geo Container Longitude,Sector,Ownership Classification")
     raw = read_bytes((header + "\nR1,A,,,,,51.5,-0.1,Housing,Tenants\n").encode())
-    mapping = importer.suggest_mapping(raw)
+    mapping = columns.suggest_mapping(raw)
     assert mapping["lat"] == "Geo Container Latitude"
     assert mapping["themes"] == ["Sector", "Primary Activity", "Ownership Classification"]
 
@@ -200,11 +201,11 @@ def test_italian_semicolon_latin1_file_with_region_names(layers, index):
     assert row["placed_in"] == "Emilia-Romagna (ITH5, NUTS 2 regions)"
     named = result.rows.set_index("name")
     named.loc["Cooperativa Esempio Uno (sintetica)", "location_issue"] = "reworded"
-    notes = importer.approximate_notes(named)
+    notes = report.approximate_notes(named)
     assert notes["Cooperativa Esempio Uno (sintetica)"] == (
         "Approximate location: drawn at the label point of Emilia-Romagna (ITH5, NUTS 2 regions)")
     assert notes["Riparo Città (sintetico)"].endswith("(ITC4, NUTS 2 regions)")
-    legacy = importer.approximate_notes(named.drop(columns="placed_in"))
+    legacy = report.approximate_notes(named.drop(columns="placed_in"))
     assert legacy["Forno Solidale (sintetico)"].endswith("label point of its region")
     # Decimal-comma coordinates are points, placed by point in polygon.
     assert rows["Mercato Contadino (sintetico)"]["placement"] == "point"
@@ -337,7 +338,7 @@ def test_hostile_text_is_kept_as_text(layers, index):
     assert row["name"].startswith(fx.HOSTILE) and row["description"] == fx.HOSTILE
     assert row["website"] is None  # javascript: is not a URL we link to
     assert result.rows.iloc[3]["name"] == fx.FORMULA
-    notes = importer.approximate_notes(result.rows)
+    notes = report.approximate_notes(result.rows)
     assert "<script" not in "".join(notes)
 
 
@@ -354,8 +355,8 @@ def test_report_shape_for_json(layers, index):
 
 
 def test_shipped_coops_uk_file_imports_like_the_build(layers, index, shared_source):
-    raw = importer.read_path(shared_source(*fx.COOPS_UK))
-    result = run_import(raw, importer.suggest_mapping(raw), ImportOptions(dataset_id="c"),
+    raw = reading.read_path(shared_source(*fx.COOPS_UK))
+    result = run_import(raw, columns.suggest_mapping(raw), ImportOptions(dataset_id="c"),
                         layers, index)
     assert result.read == 7387 and result.accepted + result.rejected == result.read
     shipped = pd.read_parquet(DATA_DIR / "initiatives.parquet")
@@ -386,4 +387,4 @@ def test_cli_style_path_import(tmp_path, layers):
     result = importer.import_path(path, ImportOptions(dataset_id="x", country="IT"),
                                   layers=layers)
     assert result.read == fx.ITALIAN_READ
-    assert "read 12" in importer.render_report(result.report())
+    assert "read 12" in report.render_report(result.report())

@@ -6,8 +6,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from atlas.ingest import importer
-from atlas.ingest.importer import ImportFailure, ImportOptions, read_bytes, run_import
+from atlas.ingest import columns
+from atlas.ingest.importer import ImportFailure, ImportOptions, run_import
+from atlas.ingest.reading import read_bytes
 from tests import import_fixtures as fx
 
 SETTINGS = settings(max_examples=80, deadline=None,
@@ -22,7 +23,7 @@ def check(data: bytes, layers, index) -> None:
         assert str(exc) and "\n" not in str(exc)
         return
     assert raw.read == len(raw.cells) + len(raw.rejected)
-    mapping = importer.suggest_mapping(raw)
+    mapping = columns.suggest_mapping(raw)
     if not mapping["name"]:
         mapping["name"] = raw.columns[0]
     mapping["lat"] = mapping["lon"] = None if bool(mapping["lat"]) != bool(mapping["lon"]) \
@@ -61,7 +62,7 @@ def test_random_coordinates_are_placed_or_flagged(layers, index, points):
         raw = read_bytes(data)
     except ImportFailure:
         return
-    result = run_import(raw, importer.suggest_mapping(raw), ImportOptions(), layers, index)
+    result = run_import(raw, columns.suggest_mapping(raw), ImportOptions(), layers, index)
     assert result.accepted + result.rejected == result.read
     rows = result.rows
     pointed = rows["placement"] == "point"

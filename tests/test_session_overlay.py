@@ -9,14 +9,14 @@ from streamlit.testing.v1 import AppTest
 def overlay_script() -> None:
     import streamlit as st
 
-    from atlas.ingest import importer
+    from atlas.ingest import columns, importer, reading
     from atlas.present.mapview import esc
     from atlas.store.catalogue import Dataset
     from ui import data
 
     shipped = data.shipped_initiatives()
-    raw = importer.read_bytes(b"name,city\nCoop Alfa,Bologna\nCoop Beta,Roma\n")
-    result = importer.run_import(raw, importer.suggest_mapping(raw),
+    raw = reading.read_bytes(b"name,city\nCoop Alfa,Bologna\nCoop Beta,Roma\n")
+    result = importer.run_import(raw, columns.suggest_mapping(raw),
                                  importer.ImportOptions(dataset_id="susy", title="susy"),
                                  data.all_layers(), data.region_index())
     try:

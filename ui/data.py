@@ -223,7 +223,7 @@ def sidecars() -> list[dict]:
 
 
 def _popup_parts(df: pd.DataFrame) -> pd.DataFrame:
-    from atlas.ingest.importer import approximate_notes
+    from atlas.ingest.report import approximate_notes
     from atlas.model.themes import theme_labels
 
     return popup_parts(df, theme_labels(), source_titles(), approximate_notes(df))

@@ -1,10 +1,13 @@
-"""Bring your own data: read a user's register, map its columns, validate, place and account.
+"""Bring your own data: the import rules (validate, place, derive themes, find duplicates,
+account for every row), over a file read by `atlas.ingest.reading` and mapped by
+`atlas.ingest.columns`; themes come from `atlas.ingest.categories`, the report text from
+`atlas.ingest.report`.
 
 Three steps, each usable on its own (the data page shows the result of each before the next):
-1. `read_bytes` / `read_path`: sniff the format (CSV, XLSX, GeoJSON), the text encoding and the
+1. `reading.read_bytes` / `reading.read_path`: sniff the format (CSV, XLSX, GeoJSON), the text encoding and the
    delimiter; every record becomes a row of text cells with its line (or sheet row, or feature)
    number. A file that cannot be read at all raises `ImportFailure` with a one-line reason.
-2. `suggest_mapping`: which column holds the name, coordinates, region, themes... (the user
+2. `columns.suggest_mapping`: which column holds the name, coordinates, region, themes... (the user
    corrects it before importing).
 3. `run_import`: validate, place (coordinates, else the region named in the row), derive themes,
    find duplicates, and return schema rows plus a report. Every row read is either accepted or
@@ -16,10 +19,6 @@ the whole table as one block, `atlas.ingest.stream` a large CSV in pieces (the c
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,7 +29,6 @@ import pandas as pd
 
 from atlas import paths
 from atlas.geo.join import place
-from atlas.geo.names import key
 from atlas.geo.placement import (
     FAR_OUTSIDE_DEG,
     MAX_FUZZY_VALUES,
@@ -43,600 +41,44 @@ from atlas.geo.placement import (
     swapped,
 )
 from atlas.geo.regions import MAX_NEAREST_DEG
+from atlas.ingest.categories import (
+    _apply_keywords,
+    _categories,
+    _keyword_counts,
+    keyword_rules,
+    theme_lookup,
+)
+from atlas.ingest.columns import (
+    ESSGLOBAL_VOCABS,
+    Mapping,
+    check_mapping,
+    is_essglobal,
+    suggest_mapping,
+)
 from atlas.ingest.duplicates import HashIndex, Links, merge, text_hashes
-from atlas.ingest.encoding import decode_bytes
-from atlas.ingest.errors import ImportFailure
-from atlas.ingest.limits import ENV_MAX_MB, Limits
-from atlas.ingest.limits import ENV_MAX_ROWS as ENV_MAX_ROWS  # re-exported
+
+# What callers of an import need with it (the CLI, the data page, the streaming import):
+from atlas.ingest.errors import ImportFailure as ImportFailure
+from atlas.ingest.limits import ENV_MAX_MB as ENV_MAX_MB
+from atlas.ingest.limits import ENV_MAX_ROWS as ENV_MAX_ROWS
+from atlas.ingest.limits import Limits as Limits
+from atlas.ingest.reading import MAX_CELL_CHARS, NO_ROWS, RawTable, clean_series, read_path
 from atlas.ingest.values import clean_url, coordinate_issue, normalise_country, skos_labels
 from atlas.model import themes as th
 from atlas.model.layers import LAYERS
 from atlas.model.schema import conform
-from atlas.text import fold, fold_strings
+from atlas.text import fold_strings
 
-MAX_CELL_CHARS = 10_000  # longer text is cut (with a warning): popups and exports stay usable
-FORMATS = ("csv", "xlsx", "geojson")
-NO_ROWS = "The file has a header but no data rows."
-DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 PLACEMENTS = ("point", "region_label_point", "none")
 
 
 # ---------------------------------------------------------------- reading
 
 
-@dataclass
-class RawTable:
-    """A file's records as text cells ("" when empty), before any interpretation."""
-
-    format: str
-    columns: list[str]
-    cells: pd.DataFrame  # one row per record, one text column per header column
-    lines: np.ndarray  # line (CSV), sheet row (XLSX) or feature number (GeoJSON) of each row
-    rejected: list[dict] = field(default_factory=list)  # records unreadable as rows
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    sheets: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def read(self) -> int:
-        return len(self.cells) + len(self.rejected)
-
-    def describe(self) -> str:
-        """'CSV, semicolon-separated, cp1252' — what was detected, for the report."""
-        bits = [self.format.upper()]
-        if self.delimiter:
-            bits.append(f"{DELIMITER_NAMES.get(self.delimiter, self.delimiter)}-separated")
-        if self.encoding:
-            bits.append(self.encoding)
-        if self.sheet:
-            bits.append(f"sheet {self.sheet!r}")
-        return ", ".join(bits)
-
-
-BINARY_MAGIC = {
-    b"%PDF": "a PDF document",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive (unpack it first)",
-    b"\xd0\xcf\x11\xe0": "an old Excel .xls file (save it as .xlsx or CSV)",
-    b"7z\xbc\xaf": "a 7-Zip archive",
-    b"Rar!": "a RAR archive",
-    b"SQLite format 3": "an SQLite database",
-}
-
-
-def sniff_format(data: bytes, name: str = "") -> str:
-    """csv, xlsx or geojson, from the bytes first and the file name second."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith((b"{", b"[")) or name.lower().endswith((".geojson", ".json")):
-        return "geojson"
-    return "csv"
-
-
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Text and the name of its encoding (atlas.ingest.encoding chooses it; `encoding`
-    overrides). Use `decode_bytes` there to also get the lines that did not decode."""
-    text, chosen = decode_bytes(data, encoding)
-    return text, chosen.name
-
-
-def check_text(text: str) -> None:
-    """Refuse binary data decoded as text (NUL bytes, many control characters)."""
-    sample = text[:65536]
-    if "\x00" in sample:
-        raise ImportFailure("this is not a text table: it contains NUL bytes (binary data?)")
-    controls = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\t\r\n")
-    if sample and controls > max(3, 0.01 * len(sample)):
-        raise ImportFailure("this does not look like a text table (many control characters: "
-                            "binary data, or an unsupported encoding)")
-
-
-def sniff_delimiter(text: str) -> str:
-    """The candidate delimiter that splits the first records into the most consistent columns."""
-    sample = text[:65536]
-    cut = max(sample.rfind("\n"), 0) if len(text) > len(sample) else len(sample)
-    sample = sample[:cut] or sample
-    best, best_score = ",", (-1.0, 0)
-    for delimiter in DELIMITERS:
-        try:
-            records = [r for r in csv.reader(io.StringIO(sample, newline=""),
-                                             delimiter=delimiter) if r][:50]
-        except csv.Error:
-            continue
-        if not records or len(records[0]) < 2:
-            continue
-        width = len(records[0])
-        consistent = sum(len(r) == width for r in records) / len(records)
-        score = (consistent, width)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def unique_columns(names: list[str]) -> tuple[list[str], list[str]]:
-    """Header cells made unique and non-empty ('name', 'name (2)'), with a warning each."""
-    out: list[str] = []
-    warnings: list[str] = []
-    seen: set[str] = set()
-    for i, raw in enumerate(names, start=1):
-        name = clean_text(raw) or f"column {i}"
-        base, n = name, 1
-        while name.casefold() in seen:
-            n += 1
-            name = f"{base} ({n})"
-        if n > 1:
-            warnings.append(f"Duplicate column name {base!r}: column {i} is called {name!r}.")
-        seen.add(name.casefold())
-        out.append(name)
-    return out, warnings
-
-
-def cell_frame(columns: list[str], records: list[list[str]], lines: list[int],
-               rejected: list[dict]) -> tuple[pd.DataFrame, np.ndarray]:
-    """Records as text columns (Arrow strings): short ones padded, long ones rejected into
-    `rejected` (extra empty fields are fine). Returns the cells and their lines."""
-    width = len(columns)
-    rows, keep_lines = [], []
-    for record, line in zip(records, lines, strict=True):
-        if len(record) > width and any(c.strip() for c in record[width:]):
-            rejected.append({"line": line, "reason": f"row has {len(record)} fields but the "
-                             f"header has {width} (check the delimiter or quoting)"})
-            continue
-        rows.append(record if len(record) == width else (record + [""] * width)[:width])
-        keep_lines.append(line)
-    values = list(zip(*rows, strict=True)) if rows else [()] * width
-    cells = pd.DataFrame({i: pd.array(list(v), dtype="str") for i, v in enumerate(values)})
-    cells.columns = pd.Index(columns)
-    return cells, np.asarray(keep_lines, dtype=np.int64)
-
-
-def _table(fmt: str, header: list[str], records: list[list[str]], lines: list[int],
-           rejected: list[dict], **extra) -> RawTable:
-    """Pad short records, reject long ones, drop empty unnamed columns, dedupe the header."""
-    columns, warnings = unique_columns(header)
-    cells, keep_lines = cell_frame(columns, records, lines, rejected)
-    rejected.sort(key=lambda r: r["line"])  # unreadable records, then too-long ones: by line
-    empty = [c for i, c in enumerate(columns) if not clean_text(header[i] if i < len(header)
-             else "") and not (cells[c] != "").any()]  # fmt: skip
-    cells = cells.drop(columns=empty)
-    if not len(cells.columns):
-        raise ImportFailure("the file has no columns (no header, or an empty one)")
-    warnings = [w for w in warnings if not any(repr(e) in w for e in empty)]
-    table = RawTable(fmt, list(cells.columns), cells, keep_lines, rejected, warnings=warnings,
-                     **extra)
-    if not table.read:
-        table.warnings.append(NO_ROWS)
-    return table
-
-
-class CsvRecords:
-    """(line, record, "") for each record that is not blank, numbered by the physical line it
-    starts on (`lines` yields text lines with their endings, as a file opened with
-    newline=""); (line, None, reason) for a line that cannot be a record.
-
-    Python's csv module lets a quote opened and never closed on its line swallow the lines
-    after it into one field, silently merging rows. A record is taken for such a runaway when
-    one of its fields spans lines and a swallowed line holds a record of its own (at least
-    `width - 1` delimiters; `width` is the header's, the first record's when not given). Its
-    first line is then rejected with the reason, and the lines after it are read again as
-    records; the same when csv gives up on a field (too long, or the file ends inside it).
-    `replaying` tells a caller cutting the input into blocks that lines are still pending.
-    """
-
-    MAX_RECOVERIES = 10_000
-
-    def __init__(self, lines, delimiter: str, first_line: int = 1, width: int | None = None):
-        self.source = iter(lines)
-        self.delimiter, self.width = delimiter, width
-        self.next_line = first_line
-        self.replay: list[str] = []
-        self.recoveries = 0
-        self.tape: _Tape | None = None
-        self.restart = False  # a record was rejected: read on with a new csv reader
-
-    @property
-    def replaying(self) -> bool:
-        """Lines read from the source are waiting to be read again as records."""
-        return bool(self.replay) or (self.tape is not None and self.tape.pending())
-
-    def __iter__(self):
-        while True:
-            tape = self.tape = _Tape(self.replay, self.source)
-            self.replay, self.restart = [], False
-            reader = csv.reader(tape, delimiter=self.delimiter)
-            for item in self._records(reader, tape):
-                yield item
-                if self.restart:
-                    break
-            if not self.restart:
-                return
-
-    def _records(self, reader, tape: _Tape):
-        while True:
-            start = self.next_line
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield from self._recover(start, tape.take(), f"cannot be read ({exc})")
-                return
-            raw = tape.take()
-            self.next_line = start + len(raw)
-            if not record or (len(record) == 1 and not record[0].strip()):
-                continue  # a blank line
-            if self.width is None:
-                self.width = len(record)
-            elif len(raw) > 1 and self._runaway(record, raw):
-                yield from self._recover(start, raw, "holds a quote that is not closed on "
-                                         f"its line: lines {start}–{start + len(raw) - 1} "
-                                         "would be read as one row")
-                return
-            yield start, record, ""
-
-    def _runaway(self, record: list[str], raw: list[str]) -> bool:
-        """A field spans lines and a line it swallowed looks like a record of its own."""
-        if not any("\n" in f or "\r" in f for f in record):
-            return False
-        need = max(1, (self.width or 2) - 1)
-        return any(line.count(self.delimiter) >= need for line in raw[1:])
-
-    def _recover(self, start: int, raw: list[str], what: str):
-        """Reject the first line; read the ones after it again (a bounded number of times).
-        The state is set before the rejection is yielded: `__iter__` looks at it then."""
-        self.recoveries += 1
-        if self.recoveries > self.MAX_RECOVERIES or not raw:
-            self.source = iter(())
-            yield (start, None, f"line {start} {what}; too many such lines: the rest of the "
-                   "file is not read (an unbalanced quote?)")
-            return
-        self.replay, self.restart = raw[1:], True
-        self.next_line = start + 1
-        yield start, None, f"line {start} {what}; fix the quote (the lines after it are read)"
-
-
-class _Tape:
-    """The lines handed to csv.reader, kept until the record they make is done: the replay
-    first, then the source."""
-
-    def __init__(self, replay: list[str], source):
-        self.replay, self.at, self.source, self.kept = replay, 0, source, []
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        if self.at < len(self.replay):
-            line = self.replay[self.at]
-            self.at += 1
-        else:
-            line = next(self.source)
-        self.kept.append(line)
-        return line
-
-    def pending(self) -> bool:
-        return self.at < len(self.replay)
-
-    def take(self) -> list[str]:
-        out, self.kept = self.kept, []
-        return out
-
-
-def csv_records(lines, delimiter: str, first_line: int = 1,
-                width: int | None = None) -> CsvRecords:
-    """The records of delimited text lines (see CsvRecords)."""
-    return CsvRecords(lines, delimiter, first_line, width)
-
-
-def check_header(header: list[str], limits: Limits) -> list[str]:
-    """The header record, refused when it has more columns than any register needs."""
-    if len(header) > limits.max_columns:
-        raise ImportFailure(limits.too_many_columns(len(header)))
-    return header
-
-
-def header_failure(head: str, reason: str, single_line: int | None = None) -> str:
-    """Why the first record cannot be read, saying what the file looks like instead
-    (`single_line`: the file's size in bytes when it has no line break at all)."""
-    if single_line is not None:
-        return (f"the file is a single line of {single_line / 1e6:,.1f} MB (no line break): "
-                "this is not a table of rows (one CSV record per line)")
-    first = head.split("\n", 1)[0].split("\r", 1)[0]
-    if len(first) > 100_000:
-        return (f"the first line is more than {100_000:,} characters long: this is not a "
-                "table of rows (one CSV record per line)")
-    return f"the header (first line) {reason.removeprefix('line 1 ')}"
-
-
-def too_many_rows(limits: Limits) -> ImportFailure:
-    return ImportFailure(limits.too_many_rows())
-
-
-def read_csv_text(text: str, limits: Limits, delimiter: str | None = None) -> RawTable:
-    """Records of a delimited text; quoted fields may hold delimiters and line breaks."""
-    if not text.strip():
-        raise ImportFailure("the file is empty")
-    check_text(text)
-    delimiter = delimiter or sniff_delimiter(text)
-    header: list[str] | None = None
-    records: list[list[str]] = []
-    lines: list[int] = []
-    rejected: list[dict] = []
-    for line, record, reason in csv_records(io.StringIO(text, newline=""), delimiter):
-        if record is None and header is None:
-            one = None if "\n" in text or "\r" in text else len(text.encode("utf-8"))
-            raise ImportFailure(header_failure(text, reason, one))
-        if record is None:
-            rejected.append({"line": line, "reason": reason})
-        elif header is None:
-            header = check_header(record, limits)
-        else:
-            records.append(record)
-            lines.append(line)
-            if len(records) + len(rejected) > limits.max_rows:
-                raise too_many_rows(limits)
-    if header is None:
-        raise ImportFailure("the file is empty")
-    return _table("csv", header, records, lines, rejected, delimiter=delimiter)
-
-
-def read_xlsx(data: bytes, limits: Limits, sheet: str | None = None) -> RawTable:
-    """One sheet of a workbook (the first with data unless `sheet` is given); rows numbered
-    as in the spreadsheet. Formulas give their cached value, never run. The limits hold on
-    what the file really holds (atlas.ingest.xlsx), never on what it claims."""
-    from atlas.ingest import xlsx
-
-    found = xlsx.read_sheet(data, limits, sheet)
-    return _table("xlsx", found.header, found.records, found.lines, [], sheet=found.name,
-                  sheets=found.names)
-
-
-def read_geojson(data: bytes, limits: Limits) -> RawTable:
-    """Features' properties as columns, plus the point: a Point's own, a line's or polygon's
-    representative point (flagged in the warnings), reprojected from a declared CRS. Features
-    that are not usable (invalid geometry, coordinates out of range) are rejected rows with
-    their reason (atlas.ingest.geojson)."""
-    from atlas.ingest import geojson
-
-    found = geojson.read_features(data, limits)
-    table = _table("geojson", found.header, found.records, found.lines, found.rejected,
-                   encoding=found.encoding)
-    table.warnings[:0] = found.warnings
-    return table
-
-
-def read_bytes(data: bytes, name: str = "", sheet: str | None = None,
-               limits: Limits | None = None, delimiter: str | None = None,
-               encoding: str | None = None) -> RawTable:
-    """Any supported file as a RawTable; ImportFailure when it cannot be read at all.
-    `encoding` overrides the detected text encoding of a CSV."""
-    limits = limits or Limits.from_env()
-    if len(data) > limits.max_bytes:
-        raise ImportFailure(f"the file is {len(data) / 1e6:,.1f} MB; the limit is "
-                            f"{limits.max_mb:,.0f} MB (set {ENV_MAX_MB} to change it)")
-    if not data.strip():
-        raise ImportFailure("the file is empty")
-    for magic, what in BINARY_MAGIC.items():
-        if data.startswith(magic):
-            raise ImportFailure(f"this is {what}, not a table (CSV, XLSX or GeoJSON)")
-    fmt = sniff_format(data, name)
-    if fmt == "xlsx":
-        return read_xlsx(data, limits, sheet)
-    if fmt == "geojson":
-        return read_geojson(data, limits)
-    text, chosen = decode_bytes(data, encoding)
-    table = read_csv_text(text, limits, delimiter)
-    table.encoding = chosen.name
-    table.warnings[:0] = chosen.warnings()
-    return table
-
-
-def read_path(path: Path, sheet: str | None = None, limits: Limits | None = None,
-              encoding: str | None = None) -> RawTable:
-    """A file on disk, refused before reading when it is over the size limit."""
-    limits = limits or Limits.from_env()
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImportFailure(f"cannot open {path}: {exc.strerror or exc}") from exc
-    if size > limits.max_bytes:
-        raise ImportFailure(f"the file is {size / 1e6:,.1f} MB; the limit is "
-                            f"{limits.max_mb:,.0f} MB (set {ENV_MAX_MB} to change it)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFailure(f"cannot read {path}: {exc.strerror or exc}") from exc
-    return read_bytes(data, path.name, sheet, limits, encoding=encoding)
-
-
 # ---------------------------------------------------------------- column mapping
-
-# field → what the user sees; `themes` may take several columns.
-FIELDS: dict[str, str] = {
-    "name": "Name (required)",
-    "source_id": "Identifier in your register",
-    "description": "Description",
-    "lat": "Latitude",
-    "lon": "Longitude",
-    "coordinates": "Coordinates in one column (lat, lon)",
-    "address": "Street address",
-    "locality": "Town / city",
-    "postcode": "Postcode",
-    "region": "Region, province or its code (NUTS, ISO 3166-2)",
-    "country": "Country",
-    "themes": "Theme / category / sector columns",
-    "legal_form": "Legal form",
-    "org_structure": "Organisational structure",
-    "website": "Website",
-}
-ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "nome", "nom", "nombre", "denominazione", "ragione sociale", "organisation",
-             "organization", "organisation name", "organization name", "name of organisation",
-             "initiative", "iniziativa", "title", "titolo", "bezeichnung", "entity", "ente"),
-    "source_id": ("identifier", "id", "uid", "record id", "ref", "reference", "codice",
-                  "identificativo", "fid", "objectid", "registration number"),
-    "description": ("description", "descrizione", "desc", "about", "summary", "notes", "note",
-                    "beschreibung", "descripcion"),
-    "lat": ("lat", "latitude", "y", "geo container latitude", "latitudine", "latitud",
-            "breitengrad", "lat wgs84", "latitude wgs84", "geometry latitude", "lat y",
-            "y coordinate", "ycoord", "coord y", "geo lat", "lat dd"),
-    "lon": ("lon", "lng", "long", "longitude", "x", "geo container longitude", "longitudine",
-            "longitud", "langengrad", "lon wgs84", "longitude wgs84", "geometry longitude",
-            "long x", "lon x", "x coordinate", "xcoord", "coord x", "geo lon", "geo lng"),
-    "coordinates": ("coordinates", "coordinate", "coords", "latlon", "lat lon", "lat long",
-                    "latlng", "geo", "location", "posizione", "geolocation", "wkt"),
-    "address": ("street address", "address", "indirizzo", "adresse", "direccion", "street",
-                "via", "addr street", "strasse"),
-    "locality": ("locality", "city", "town", "comune", "citta", "ville", "ciudad", "ort",
-                 "municipality", "localita", "addr city", "place", "gemeinde", "commune"),
-    "postcode": ("postcode", "postal code", "post code", "zip", "zip code", "cap",
-                 "code postal", "plz", "codigo postal"),
-    "region": ("region", "regione", "province", "provincia", "state", "county", "nuts",
-               "nuts code", "nuts2", "nuts 2", "nuts3", "nuts 3", "nuts id", "iso 3166 2",
-               "territory", "departement", "bundesland", "comunidad autonoma", "provincia sigla",
-               "admin1", "region name", "nome regione", "territory id"),
-    "country": ("country", "country id", "country code", "paese", "nazione", "pays", "pais",
-                "staat", "addr country", "iso country", "country name"),
-    "themes": ("theme", "themes", "tema", "temi", "category", "categories", "categoria",
-               "categorie", "sector", "settore", "type of initiative", "type", "tags",
-               "activity", "attivita", "primary activity", "ownership classification"),
-    "legal_form": ("legal form", "forma giuridica", "forme juridique", "rechtsform",
-                   "forma juridica", "legal status", "legal entity type", "natura giuridica"),
-    "org_structure": ("organisational structure", "organizational structure", "org structure"),
-    "website": ("website", "web", "url", "sito", "sito web", "sito internet", "homepage",
-                "site", "site web", "webseite", "contact website"),
-}
-# The ESSGlobal "standard" CSV (Digital Commons; the shipped Co-operatives UK file).
-ESSGLOBAL_SIGNATURE = ("Identifier", "Name", "Primary Activity", "Organisational Structure",
-                       "Geo Container Latitude")  # fmt: skip
-ESSGLOBAL_THEMES = ("Sector", "Primary Activity", "Ownership Classification")
-ESSGLOBAL_VOCABS = "essglobal-vocabularies/vocabs/standard"
-
-Mapping = dict[str, object]  # field → column name (themes: list of column names) or None
-
-
-def _numeric_share(values: pd.Series) -> float:
-    sample = values.head(500)
-    filled = sample[sample.astype(str).str.strip() != ""]
-    if filled.empty:
-        return 0.0
-    return float(parse_numbers(filled).notna().mean())
-
-
-def is_essglobal(columns: list[str]) -> bool:
-    return all(c in columns for c in ESSGLOBAL_SIGNATURE)
-
-
-def suggest_mapping(raw: RawTable) -> Mapping:
-    """Best guess of the column for each field; exact (folded) names first, then partial."""
-    keys = {c: key(c) for c in raw.columns}
-    used: set[str] = set()
-    out: Mapping = {f: None for f in FIELDS}
-    out["themes"] = []
-    if is_essglobal(raw.columns):
-        out["themes"] = [c for c in ESSGLOBAL_THEMES if c in raw.columns]
-        used.update(out["themes"])  # type: ignore[arg-type]
-    for fld in FIELDS:
-        aliases = ALIASES[fld]
-        if fld == "themes":
-            if not out["themes"]:
-                hits = [c for c in raw.columns if keys[c] in aliases and c not in used]
-                out["themes"] = hits[:3]
-                used.update(hits[:3])
-            continue
-        candidates = [c for a in aliases for c in raw.columns if keys[c] == a and c not in used]
-        if not candidates and fld not in ("lat", "lon", "source_id", "coordinates"):
-            candidates = [c for a in aliases if len(a) > 3 for c in raw.columns
-                          if c not in used and re.search(rf"\b{re.escape(a)}\b", keys[c])]
-        if fld in ("lat", "lon"):
-            candidates = candidates or [c for a in aliases if len(a) > 3 for c in raw.columns
-                                        if c not in used and a in keys[c]]
-            scored = [(_numeric_share(raw.cells[c]), -i) for i, c in enumerate(candidates)]
-            if candidates:
-                best = max(range(len(candidates)), key=lambda i: scored[i])
-                candidates = [candidates[best]]
-        if candidates:
-            out[fld] = candidates[0]
-            used.add(candidates[0])
-    if bool(out["lat"]) != bool(out["lon"]):  # half a pair ("x" alone) is no suggestion
-        out["lat"] = out["lon"] = None
-    if out["lat"] and out["lon"]:
-        out["coordinates"] = None
-    return out
-
-
-def check_mapping(raw: RawTable, mapping: Mapping) -> list[str]:
-    """Problems that stop an import: unknown columns, no name column."""
-    problems = []
-    if not mapping.get("name"):
-        shown = ", ".join(repr(c) for c in raw.columns[:12])
-        problems.append(f"Choose the column that holds the initiatives' names (columns: {shown}"
-                        f"{', …' if len(raw.columns) > 12 else ''}; CLI: --map name=COLUMN).")
-    for fld, value in mapping.items():
-        columns = value if isinstance(value, list) else [value]
-        for column in columns:
-            if column and column not in raw.columns:
-                problems.append(f"{FIELDS.get(fld, fld)}: no column {column!r} in the file.")
-    if bool(mapping.get("lat")) != bool(mapping.get("lon")):
-        problems.append("Choose both a latitude and a longitude column (or neither).")
-    return problems
 
 
 # ---------------------------------------------------------------- themes
-
-
-@lru_cache(maxsize=1)
-def theme_lookup() -> dict[str, tuple[str, ...]]:
-    """Folded category → theme ids (maybe none): theme ids and labels, SUSY tags (with their
-    labels and aliases), Co-operatives UK sectors and ownership, ICA codes and labels."""
-    out: dict[str, set[str]] = {}
-
-    def add(label: str, themes: tuple[str, ...] | list[str]) -> None:
-        k = key(label)
-        if k:  # a known category without themes maps to ()
-            out.setdefault(k, set()).update(themes)
-
-    for theme in th.load_themes():
-        add(theme.id, [theme.id])
-        add(theme.label, [theme.id])
-    tags = th.susy_tags()
-    for tag, themes in tags.items():
-        add(tag, themes)
-    for tag, (label, _cat) in th.susy_tag_labels().items():
-        add(label, tags.get(tag, ()))
-    for alias, tag in th.susy_aliases().items():
-        add(alias, tags.get(tag, ()))
-    for name, column in (("coopsuk_sectors.csv", "sector"), ("coopsuk_ownership.csv",
-                         "ownership"), ("ica_activities.csv", "code")):  # fmt: skip
-        for category, themes in th.load_mapping(name, column).items():
-            add(category, themes)
-    with open(paths.TAXONOMY_DIR / "ica_activities.csv", newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            add(row["label"], th.load_mapping("ica_activities.csv", "code").get(row["code"], ()))
-    order = th.theme_ids()
-    return {k: tuple(t for t in order if t in v) for k, v in out.items()}
-
-
-@lru_cache(maxsize=1)
-def keyword_rules() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(folded keyword, themes) pairs from atlas/taxonomy/import_keywords.csv."""
-    known = set(th.theme_ids())
-    rules = []
-    with open(paths.TAXONOMY_DIR / "import_keywords.csv", newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            themes = tuple(t.strip() for t in row["themes"].split(";") if t.strip())
-            unknown = set(themes) - known
-            if unknown:
-                raise ValueError(f"import_keywords.csv: {row['keyword']!r} maps to unknown "
-                                 f"theme(s) {sorted(unknown)}")
-            rules.append((fold(row["keyword"]), themes))
-    return tuple(rules)
 
 
 # ---------------------------------------------------------------- validation and placement
@@ -733,26 +175,6 @@ class ImportResult:
             "dataset": {"id": self.options.dataset_id, "title": self.options.title,
                         "license": self.options.license},
         }
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(value: object) -> str:
-    """Trimmed text without control characters (line breaks kept), cut at MAX_CELL_CHARS."""
-    if not isinstance(value, str):
-        return ""
-    return _CONTROL.sub("", value).strip()[:MAX_CELL_CHARS]
-
-
-def clean_series(values: pd.Series) -> pd.Series:
-    """`clean_text` over a column of text cells, vectorised (Arrow strings out)."""
-    if not isinstance(values.dtype, pd.StringDtype):
-        values = values.astype(object).where(values.notna(), "").astype("str")
-    out = values.fillna("")
-    if out.str.contains(_CONTROL.pattern, regex=True).any():
-        out = out.str.replace(_CONTROL.pattern, "", regex=True)
-    return out.str.strip().str.slice(0, MAX_CELL_CHARS)
 
 
 def _column(cells: pd.DataFrame, mapping: Mapping, fld: str) -> pd.Series:
@@ -1234,97 +656,6 @@ def _flags(rows: pd.DataFrame, issue: pd.Series, notes: pd.Series,
     return out
 
 
-def _categories(cell: str, lookup: dict[str, tuple[str, ...]], ica_labels: dict[str, str]):
-    """Themes and unknown categories of one cell: parts split on ; | and line breaks, then on
-    commas only when a part as a whole is unknown (sector names contain commas). A category
-    the taxonomy knows but gives no theme ("Other") is not reported as unknown."""
-
-    def hit(part: str) -> tuple[str, ...] | None:
-        found = lookup.get(key(part))
-        return found if found is not None else lookup.get(key(ica_labels.get(part, "")))
-
-    found: set[str] = set()
-    missing: list[str] = []
-    for part in split_categories(cell, ";|\n"):
-        themes = hit(part)
-        if themes is not None:
-            found.update(themes)
-            continue
-        pieces = split_categories(part, ",")
-        matched = [hit(p) for p in pieces]
-        if len(pieces) > 1 and any(m is not None for m in matched):
-            for piece, themes in zip(pieces, matched, strict=True):
-                found.update(themes or ())
-                if themes is None:
-                    missing.append(piece)
-        else:
-            missing.append(part)
-    return found, missing
-
-
-def split_categories(cell: str, separators: str = ";|\n,") -> list[str]:
-    """'A; B | C' → ['A', 'B', 'C']; an ESSGlobal URI → its code (last path segment)."""
-    out = []
-    for part in re.split(f"[{re.escape(separators)}]+", cell or ""):
-        part = part.strip()
-        if re.match(r"^https?://", part, re.I):
-            part = part.rstrip("/").rsplit("/", 1)[-1]
-        if part:
-            out.append(part)
-    return out
-
-
-def _haystack(rows: pd.DataFrame) -> pd.Series:
-    """Folded name, description and raw categories: where keywords are looked for."""
-    out = fold_strings(rows["name"]) + " " + fold_strings(rows["description"])
-    if "source_categories" in rows:
-        out = out + " " + fold_strings(rows["source_categories"])
-    return out
-
-
-def _keyword_pattern(keyword: str) -> re.Pattern:
-    return re.compile(rf"(?<!\w){re.escape(keyword)}")
-
-
-def _keyword_hits(hay: pd.Series, keyword: str) -> np.ndarray:
-    """Rows whose text has the keyword at the start of a word: Arrow finds the rows that
-    contain it at all, Python's regex (Unicode word boundaries) checks only those."""
-    maybe = np.flatnonzero(hay.str.contains(keyword, regex=False).to_numpy(dtype=bool))
-    pattern = _keyword_pattern(keyword)
-    out = np.zeros(len(hay), dtype=bool)
-    out[maybe] = [pattern.search(text) is not None for text in hay.iloc[maybe]]
-    return out
-
-
-def _keyword_counts(rows: pd.DataFrame, themes: np.ndarray) -> Counter:
-    """How many rows without a theme carry each keyword (in their name, description or
-    categories)."""
-    without = np.array([not t for t in themes], dtype=bool)
-    if not without.any():
-        return Counter()
-    hay = _haystack(rows[without])
-    return Counter({keyword: n for keyword, _ in keyword_rules()
-                    if (n := int(_keyword_hits(hay, keyword).sum()))})
-
-
-def _apply_keywords(rows, themes: np.ndarray, accepted: frozenset[str]) -> np.ndarray:
-    """Themes of the accepted keywords, for rows that got none from their columns."""
-    rules = [(k, t) for k, t in keyword_rules() if k in accepted]
-    without = [i for i, t in enumerate(themes) if not t]
-    if not rules or not without:
-        return themes
-    hay = _haystack(rows.iloc[without])
-    order = th.theme_ids()
-    found: dict[int, set[str]] = {i: set() for i in without}
-    for keyword, kw_themes in rules:
-        for pos in np.flatnonzero(_keyword_hits(hay, keyword)):
-            found[without[pos]].update(kw_themes)
-    out = themes.copy()
-    for i, ts in found.items():
-        out[i] = [t for t in order if t in ts]
-    return out
-
-
 def slug(text: str) -> str:
     """A dataset id from its name: lower-case ASCII letters, digits and dashes, other
     scripts transliterated ('Łódź' → 'lodz', 'Κρήτη' → 'krete'), so that two names rarely
@@ -1386,54 +717,3 @@ def import_path(path: Path, options: ImportOptions, *, sheet: str | None = None,
     return run_import(raw, mapping_for(raw, overrides), options, layers or load_all_layers())
 
 
-def render_report(report: dict, limit: int = 20) -> str:
-    """The report as text for a terminal: counts first, then the rows to look at."""
-    placed = report["placed"]
-    out = [
-        f"format: {report['format']}",
-        f"read {report['read']:,}, accepted {report['accepted']:,}, "
-        f"rejected {report['rejected']:,}",
-        f"placed: {placed['coordinates']:,} by coordinates, {placed['region']:,} by region "
-        f"(approximate, at the region's label point), {placed['none']:,} not on the map",
-        f"themes: {report['with_theme']:,} rows with at least one theme",
-        f"duplicates: {report['duplicates']:,} "
-        f"({'merged' if report['duplicates_merged'] else 'kept; --merge-duplicates merges'})",
-    ]
-    out += [f"warning: {w}" for w in report["warnings"]]
-    sections = (
-        ("rejected rows", [f"line {r['line']}: {r['reason']}" for r in report["rejections"]]),
-        ("rows to check", [f"line {f['line']}: {f['issue']}" for f in report["flagged"]]),
-        ("duplicates", [f"lines {', '.join(map(str, g['lines']))}: {g['reason']}"
-                        for g in report["duplicate_groups"]]),
-        ("region names not placed", [
-            f"{r['value']!r} ({r['rows']} rows, {r['how']})"
-            + (f"; suggestions: {', '.join(s['label'] for s in r['suggestions'][:3])}"
-               if r["suggestions"] else "")
-            for r in report["regions"] if not r["region"]]),
-        ("keyword themes to review (--keyword-themes accepts them)", [
-            f"{k['keyword']!r} → {', '.join(k['theme_labels'])} ({k['rows']} rows)"
-            for k in report["keyword_suggestions"]]),
-    )
-    for title, items in sections:
-        if items:
-            out.append(f"{title} ({len(items):,}):")
-            out += [f"  {item}" for item in items[:limit]]
-            if len(items) > limit:
-                out.append(f"  … {len(items) - limit:,} more (use --json for all)")
-    return "\n".join(out)
-
-
-def approximate_notes(rows: pd.DataFrame) -> pd.Series:
-    """Popup note (plain text) for rows drawn at a region's label point; '' for the others.
-
-    The region comes from the row's `placed_in` column (structured data, never parsed back
-    from the report text); rows saved before that column existed say "its region"."""
-    if "placement" not in rows:
-        return pd.Series("", index=rows.index, dtype=object)
-    approx = rows["placement"] == "region_label_point"
-    out = pd.Series("", index=rows.index, dtype=object)
-    if approx.any():
-        placed = rows["placed_in"] if "placed_in" in rows else pd.Series(None, index=rows.index)
-        where = placed[approx].where(placed[approx].fillna("") != "", "its region")
-        out[approx] = "Approximate location: drawn at the label point of " + where.astype(str)
-    return out

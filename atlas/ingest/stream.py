@@ -5,7 +5,7 @@ Memory stays about one block's worth (BLOCK_BYTES of text, a few hundred MB once
 placed) plus what the run keeps between blocks (atlas.ingest.importer.ImportRun: about 60 bytes per
 row for duplicates and ids, the rejections and rows to check, the report's counts).
 
-Reading gives exactly what `atlas.ingest.importer.read_csv_text` gives for the whole file — same
+Reading gives exactly what `atlas.ingest.reading.read_csv_text` gives for the whole file — same
 records, same line numbers, same rejected rows — by two routes:
 - fast: UTF-8 text is cut at a line break outside quotes and Arrow parses the block. That is
   kept only when every line of the block is exactly one record of the header's width (as
@@ -46,26 +46,28 @@ import pyarrow.parquet as pq
 from atlas.geo.placement import RegionIndex
 from atlas.ingest import duplicates
 from atlas.ingest import encoding as encodings
+from atlas.ingest.columns import Mapping
 from atlas.ingest.importer import (
-    BINARY_MAGIC,
     ENV_MAX_MB,
     ImportFailure,
     ImportOptions,
     ImportResult,
     ImportRun,
     Limits,
-    Mapping,
+    load_all_layers,
+    mapping_for,
+    tally,
+)
+from atlas.ingest.reading import (
+    BINARY_MAGIC,
     RawTable,
     cell_frame,
     check_header,
     check_text,
     csv_records,
     header_failure,
-    load_all_layers,
-    mapping_for,
     sniff_delimiter,
     sniff_format,
-    tally,
     too_many_rows,
     unique_columns,
 )
@@ -248,7 +250,7 @@ class _Counting:
 def _raw(columns: list[str], records: list[list[str]], lines: list[int],
          rejected: list[dict]) -> RawTable:
     cells, keep = cell_frame(columns, records, lines, rejected)
-    rejected.sort(key=lambda r: r["line"])  # as importer._table: by line
+    rejected.sort(key=lambda r: r["line"])  # as reading._table: by line
     return RawTable("csv", columns, cells, keep, rejected)
 
 
@@ -310,7 +312,7 @@ def csv_blocks(path: Path, *, block_bytes: int = BLOCK_BYTES, limits: Limits | N
 
 
 def encoding_of(path: Path, override: str | None = None) -> encodings.TextEncoding:
-    """The file's text encoding, as `atlas.ingest.importer.read_bytes` chooses it for the same
+    """The file's text encoding, as `atlas.ingest.reading.read_bytes` chooses it for the same
     bytes."""
     return encodings.choose(lambda: open(path, "rb"), override)
 

@@ -11,7 +11,7 @@ import dataclasses
 from functools import lru_cache
 
 from atlas.geo.placement import RegionIndex
-from atlas.ingest import importer
+from atlas.ingest import columns, importer, reading
 
 
 @lru_cache(maxsize=1)
@@ -24,12 +24,12 @@ def placement() -> tuple[dict, RegionIndex]:
 
 
 def read(data: bytes, name: str, sheet: str | None, limits: importer.Limits,
-         encoding: str | None) -> importer.RawTable:
-    """`importer.read_bytes` (the page's step 1)."""
-    return importer.read_bytes(data, name, sheet, limits, encoding=encoding)
+         encoding: str | None) -> reading.RawTable:
+    """`reading.read_bytes` (the page's step 1)."""
+    return reading.read_bytes(data, name, sheet, limits, encoding=encoding)
 
 
-def check(raw: importer.RawTable, mapping: importer.Mapping,
+def check(raw: reading.RawTable, mapping: columns.Mapping,
           options: importer.ImportOptions) -> importer.ImportResult:
     """`importer.run_import` (the page's step 3). The result goes back without the file's
     cells (the page has them already: it puts its own `raw` back as `source`)."""
