@@ -6,7 +6,8 @@ account for every row), over a file read by `atlas.ingest.reading` and mapped by
 Three steps, each usable on its own (the data page shows the result of each before the next):
 1. `reading.read_bytes` / `reading.read_path`: sniff the format (CSV, XLSX, GeoJSON), the text
    encoding and the delimiter; every record becomes a row of text cells with its line (or sheet
-   row, or feature) number. A file that cannot be read at all raises `ImportFailure` with a one-line reason.
+   row, or feature) number. A file that cannot be read at all raises `ImportFailure` with a
+   one-line reason.
 2. `columns.suggest_mapping`: which column holds the name, coordinates, region, themes... (the user
    corrects it before importing).
 3. `run_import`: validate, place (coordinates, else the region named in the row), derive themes,
