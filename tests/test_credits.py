@@ -53,3 +53,10 @@ def test_brief_credits_list_shipped_imported_layer_and_outlines():
     assert titles[-2] == credits.layer_credit("uk_regions").title
     assert ("My data", "CC0", "Me") in rows
     assert len(credits.brief_credits("countries")) == len(credits.source_credits()) + 1
+
+
+def test_the_footer_line_credits_initiatives_first_then_every_layer():
+    line = credits.data_line()
+    assert line.startswith("Data: SUSY / TransforMap")
+    for part in credits.map_attributions()[:-1]:
+        assert part in line

@@ -34,7 +34,7 @@ def render() -> None:
             "sha256) in `data/` and `geo/`. NUTS boundaries: non-commercial use under the "
             "EuroGeographics licence."
         )
-    st.caption(inert_markdown("Data: " + " · ".join(credits.map_attributions())))
+    st.caption(inert_markdown(credits.data_line()))
     imported = data.imported_sources()
     if imported:  # credited on every page, as plain text (names and licences come from users)
         st.text("Imported data: " + " · ".join(f"{s.title} ({s.license})" for s in imported))

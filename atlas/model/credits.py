@@ -95,6 +95,12 @@ def map_attributions(layer_ids: Sequence[str] = LAYER_IDS) -> list[str]:
     return [*_parts(layer_credit(lid).attribution for lid in layer_ids), initiatives_line()]
 
 
+def data_line() -> str:
+    """Every source on one line, initiatives first: the footer of every page."""
+    parts = [s.attribution for s in SOURCES.values()]
+    return "Data: " + " · ".join([*parts, *map_attributions()[:-1]])
+
+
 def brief_credits(layer_id: str, imported: Sequence[tuple[str, str, str]] = ()) -> list[Credit]:
     """Every source behind a region brief: initiatives (shipped, then `imported` (title,
     licence, attribution)), the layer, and the country outlines."""
