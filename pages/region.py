@@ -4,6 +4,7 @@ and exports of everything shown. URL: `/region?layer=nuts2&region=ITH5` (+ filte
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 import streamlit as st
@@ -152,6 +153,10 @@ def profile(df, filters, layer: str, code: str) -> None:
         exports.downloads("r_profile", f"{code} profile", tables, prov,
                           geojson=partial(regions_geojson, headline_row, geometry, prov))
         takeaways.region_downloads(layer, code, filters, key="r")
+        st.download_button(  # the same object as `python -m atlas profile LAYER:CODE --json`
+            "Profile (JSON)", data=json.dumps(p.to_json(), ensure_ascii=False, indent=1),
+            file_name=f"sse-atlas-profile-{layer}-{code}.json", mime="application/json",
+            key="r_profile_json", on_click="ignore")
     peers = st.session_state.get("_compare_sel", [])
     ref = str(RegionRef(layer, code))
     chosen = [r for r in peers if r != ref][:5]

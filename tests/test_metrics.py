@@ -40,6 +40,10 @@ def test_one_new_record_is_a_new_metric(rows, nuts2_regions, monkeypatch):
     view, notices = view_from_params({"metric": "double"}, themes=["employment"])
     assert view.metric == "double" and not notices
     assert "double" in metrics_for("nuts2") and "double" not in metrics_for("nuts3")
+    view, notices = view_from_params({"metric": "double", "layer": "nuts3"}, themes=[])
+    assert view.metric == "initiatives" and view.layer == "nuts3"
+    assert notices == ["The metric 'double' is not offered for NUTS 3 regions; "
+                       "showing 'initiatives'."]
 
 
 @pytest.mark.parametrize("population", [0, float("nan")])

@@ -31,6 +31,7 @@ def test_profile_from_the_url():
     assert at.query_params["region"] == "ITH5"
     labels = [b.label for b in at.get("download_button")]
     assert labels.count("GeoJSON") == 2 and labels.count("Excel (.xlsx)") == 2
+    assert "Profile (JSON)" in labels  # RegionProfile.to_json, as the CLI prints it
     assert at.tabs[0].label == "Initiatives (31)"
     assert len(at.dataframe[0].value) == 31
     assert at.get("vega_lite_chart"), "the theme chart is drawn"

@@ -124,6 +124,12 @@ def view_from_params(
             values["region"] = region
         else:
             notices.append(f"No region {clip(region)!r} in layer {layer!r}; nothing selected.")
+    layer = str(values.get("layer", default.layer))
+    metric = str(values.get("metric", default.metric))
+    if layer not in METRICS[metric].layers:
+        notices.append(f"The metric {metric!r} is not offered for {LAYERS[layer].label}; "
+                       f"showing {default.metric!r}.")
+        values["metric"] = default.metric
     for key, low, high in COORDS:
         raw = _first(params, key)
         if raw is None or raw == "":
