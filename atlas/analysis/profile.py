@@ -76,13 +76,13 @@ class RegionProfile:
         year = f" ({self.population_year})" if self.population_year else ""
         return [
             ("Initiatives", fmt_number(self.initiatives)),
-            ("Per 100,000 inhabitants", fmt_number(_nan(self.per_100k), 1)),
-            (f"Population{year}", fmt_number(_nan(self.population))),
+            ("Per 100,000 inhabitants", fmt_number(self.per_100k, 1)),
+            (f"Population{year}", fmt_number(self.population)),
             ("Rank in layer (by initiatives)", f"{self.rank_in_layer} of {self.regions_in_layer}"),
             ("Rank in country", f"{self.rank_in_country} of {self.regions_in_country}"),
-            ("Share of the country's initiatives", fmt_percent(_nan(self.share_of_country))),
+            ("Share of the country's initiatives", fmt_percent(self.share_of_country)),
             (f"Initiatives in {self.country_name}", fmt_number(self.country_initiatives)),
-            (f"{self.country_name}: per 100,000", fmt_number(_nan(self.country_per_100k), 1)),
+            (f"{self.country_name}: per 100,000", fmt_number(self.country_per_100k, 1)),
         ]
 
     def to_json(self) -> dict:
@@ -138,7 +138,7 @@ class RegionProfile:
                  f"Filters: {self.filters.describe(labels)}", ""]
         width = max(len(label) for label, _ in self.figures())
         lines += [f"{label:<{width}}  {value}" for label, value in self.figures()]
-        region_mix = self.theme_mix["region"] if "region" in self.theme_mix else pd.Series()
+        region_mix = self.theme_mix["region"]
         shown = region_mix[region_mix > 0].sort_values(ascending=False)
         if len(shown):
             lines += ["", "Themes (share of the region's initiatives):"]
@@ -158,10 +158,6 @@ def _float(value) -> float | None:
         return None
     value = float(value)
     return None if math.isnan(value) else value
-
-
-def _nan(value: float | None) -> float:
-    return float("nan") if value is None else value
 
 
 def build_profile(

@@ -59,6 +59,7 @@ class RegionSearch:
     def __init__(self, tables: Mapping[str, pd.DataFrame] | RegionNames):
         self.names = tables if isinstance(tables, RegionNames) else RegionNames(tables)
         self.entries: list[NamedRegion] = self.names.regions
+        self._regions = [e.region for e in self.entries]
         self._words: dict[str, set[int]] = {}
         self._full: dict[str, set[int]] = {}
         for i, entry in enumerate(self.entries):
@@ -110,7 +111,7 @@ class RegionSearch:
         order = {lid: n for n, lid in enumerate(LAYER_IDS)}
         if prefer_layer in order:
             order[str(prefer_layer)] = -1
-        regions = [e.region for e in self.entries]
+        regions = self._regions
         ranked = sorted(
             best.items(),
             key=lambda kv: (-kv[1][0], order[regions[kv[0]].layer], regions[kv[0]].name),

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from atlas import paths
 from atlas.model.layers import LAYER_IDS, geo_file
-from atlas.model.provenance import read_sidecar
+from atlas.model.provenance import read_sidecar, sidecar_path
 from atlas.model.sources import SOURCES
 
 # Abbreviated for small maps (locators), which have little room; the footer on every page
@@ -46,7 +46,7 @@ def _sidecar(path: str, mtime: float) -> dict[str, Any]:
 
 def sidecar(path: Path) -> dict[str, Any]:
     """A shipped file's sidecar, read once while the file is unchanged."""
-    side = path.with_name(path.name + ".meta.yaml")
+    side = sidecar_path(path)
     return _sidecar(str(path), side.stat().st_mtime if side.exists() else 0.0)
 
 
@@ -89,16 +89,20 @@ def attribution_lines(layer_id: str) -> list[str]:
             initiatives_line()]
 
 
+def _layer_parts(layer_ids: Sequence[str] = LAYER_IDS) -> list[str]:
+    """The credits of every layer in `layer_ids`, each sentence once."""
+    return _parts(layer_credit(lid).attribution for lid in layer_ids)
+
+
 def map_attributions(layer_ids: Sequence[str] = LAYER_IDS) -> list[str]:
     """The live map's attribution control: every layer it can show (it stays the same while
     the user switches layers, so the map is not redrawn), then the initiatives."""
-    return [*_parts(layer_credit(lid).attribution for lid in layer_ids), initiatives_line()]
+    return [*_layer_parts(layer_ids), initiatives_line()]
 
 
 def data_line() -> str:
     """Every source on one line, initiatives first: the footer of every page."""
-    parts = [s.attribution for s in SOURCES.values()]
-    return "Data: " + " · ".join([*parts, *map_attributions()[:-1]])
+    return "Data: " + " · ".join([*(s.attribution for s in SOURCES.values()), *_layer_parts()])
 
 
 def brief_credits(layer_id: str, imported: Sequence[tuple[str, str, str]] = ()) -> list[Credit]:
