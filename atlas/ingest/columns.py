@@ -11,7 +11,7 @@ from atlas.geo.names import key
 from atlas.geo.placement import (
     parse_numbers,
 )
-from atlas.ingest.reading import RawTable
+from atlas.ingest.reading import RawTable, clean_series
 
 # field → what the user sees; `themes` may take several columns.
 FIELDS: dict[str, str] = {
@@ -151,3 +151,11 @@ def check_mapping(raw: RawTable, mapping: Mapping) -> list[str]:
     if bool(mapping.get("lat")) != bool(mapping.get("lon")):
         problems.append("Choose both a latitude and a longitude column (or neither).")
     return problems
+
+
+def column_values(cells: pd.DataFrame, mapping: Mapping, fld: str) -> pd.Series:
+    """The cleaned text of the column mapped to `fld` ('' everywhere when none is)."""
+    column = mapping.get(fld)
+    if isinstance(column, str) and column in cells:
+        return clean_series(cells[column])
+    return pd.Series("", index=cells.index, dtype="str")

@@ -1,7 +1,7 @@
 """Bring your own data: the import rules (validate, place, derive themes, find duplicates,
 account for every row), over a file read by `atlas.ingest.reading` and mapped by
-`atlas.ingest.columns`; themes come from `atlas.ingest.categories`, the report text from
-`atlas.ingest.report`.
+`atlas.ingest.columns`; themes come from `atlas.ingest.categories`, the point rules from
+`atlas.ingest.coordinates`, the report text from `atlas.ingest.report`.
 
 Three steps, each usable on its own (the data page shows the result of each before the next):
 1. `reading.read_bytes` / `reading.read_path`: sniff the format (CSV, XLSX, GeoJSON), the text
@@ -31,17 +31,10 @@ import pandas as pd
 from atlas import paths
 from atlas.geo.join import place
 from atlas.geo.placement import (
-    FAR_OUTSIDE_DEG,
     MAX_FUZZY_VALUES,
     RegionIndex,
     Resolution,
-    distance_to_country,
-    lone_points,
-    parse_numbers,
-    parse_pair,
-    swapped,
 )
-from atlas.geo.regions import MAX_NEAREST_DEG
 from atlas.ingest.categories import (
     _apply_keywords,
     _categories,
@@ -53,9 +46,11 @@ from atlas.ingest.columns import (
     ESSGLOBAL_VOCABS,
     Mapping,
     check_mapping,
+    column_values,
     is_essglobal,
     suggest_mapping,
 )
+from atlas.ingest.coordinates import check_points
 from atlas.ingest.duplicates import HashIndex, Links, merge, text_hashes
 
 # What callers of an import need with it (the CLI, the data page, the streaming import):
@@ -64,7 +59,7 @@ from atlas.ingest.limits import ENV_MAX_MB as ENV_MAX_MB
 from atlas.ingest.limits import ENV_MAX_ROWS as ENV_MAX_ROWS
 from atlas.ingest.limits import Limits as Limits
 from atlas.ingest.reading import MAX_CELL_CHARS, NO_ROWS, RawTable, clean_series, read_path
-from atlas.ingest.values import clean_url, coordinate_issue, normalise_country, skos_labels
+from atlas.ingest.values import clean_url, map_distinct, normalise_country, skos_labels
 from atlas.model import themes as th
 from atlas.model.layers import LAYERS
 from atlas.model.schema import conform
@@ -72,17 +67,6 @@ from atlas.text import fold_strings
 
 PLACEMENTS = ("point", "region_label_point", "none")
 
-
-# ---------------------------------------------------------------- reading
-
-
-# ---------------------------------------------------------------- column mapping
-
-
-# ---------------------------------------------------------------- themes
-
-
-# ---------------------------------------------------------------- validation and placement
 
 
 @dataclass
@@ -178,27 +162,9 @@ class ImportResult:
         }
 
 
-def _column(cells: pd.DataFrame, mapping: Mapping, fld: str) -> pd.Series:
-    column = mapping.get(fld)
-    if isinstance(column, str) and column in cells:
-        return clean_series(cells[column])
-    return pd.Series("", index=cells.index, dtype="str")
-
-
 def _none(values: pd.Series) -> pd.Series:
     """'' → missing, for schema text columns (Arrow strings stay Arrow strings)."""
     return values.astype("str").where(values != "")
-
-
-def _map_distinct(values: pd.Series, func) -> pd.Series:
-    """`values.map(func)` (object values), calling `func` once per distinct value."""
-    codes, uniques = pd.factorize(values)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    for k, value in enumerate(uniques):  # one by one: tuples stay whole
-        mapped[k] = func(value)
-    if (codes < 0).any():  # code -1: a missing value
-        mapped[-1] = func(None)
-    return pd.Series(mapped[codes], index=values.index, dtype=object)
 
 
 @lru_cache(maxsize=1)
@@ -223,7 +189,7 @@ def _code_label(values: pd.Series, labels: dict[str, str]) -> pd.Series:
         return labels.get(code, code)
 
     out = values.astype(object)
-    out[uri] = _map_distinct(values[uri], one).to_numpy()
+    out[uri] = map_distinct(values[uri], one).to_numpy()
     return out.astype("str")
 
 
@@ -278,7 +244,7 @@ class ImportRun:
         self.rejections.extend(raw.rejected)
         cells = raw.cells
         self.cut = self.cut or _long_cells(cells)
-        name = _column(cells, self.mapping, "name")
+        name = column_values(cells, self.mapping, "name")
         ok = (name != "").to_numpy(dtype=bool)
         bad = np.flatnonzero(~ok)
         if len(bad):
@@ -288,7 +254,7 @@ class ImportRun:
             cells, name = cells[ok], name[ok]
         lines = raw.lines[ok]
         rows = pd.DataFrame({"line": lines, "name": name.astype(object)}, index=cells.index)
-        text = {f: _column(cells, self.mapping, f) for f in
+        text = {f: column_values(cells, self.mapping, f) for f in
                 ("source_id", "description", "locality", "legal_form", "org_structure",
                  "website", "region", "country")}
         org_labels, ica_labels = _vocab_labels()
@@ -296,7 +262,7 @@ class ImportRun:
         rows["locality"] = _none(text["locality"])
         rows["legal_form"] = _none(text["legal_form"])
         rows["org_structure"] = _none(_code_label(text["org_structure"], org_labels))
-        rows["website"] = _map_distinct(text["website"], clean_url)
+        rows["website"] = map_distinct(text["website"], clean_url)
         given_id = text["source_id"]
         rows["source_id"] = given_id.where(given_id != "", "L" + rows["line"].astype("str"))
         rows["source_id"] = rows["source_id"].astype(object)
@@ -316,7 +282,7 @@ class ImportRun:
         for value in pd.unique(values):
             if value and value not in self.countries:
                 self.countries[value] = normalise_country(value)
-        declared = _map_distinct(values, lambda v: self.countries.get(v) if v else None)
+        declared = map_distinct(values, lambda v: self.countries.get(v) if v else None)
         if self.options.country:
             declared = declared.where(declared.notna(), self.options.country.upper())
         return declared.astype(object).where(declared.notna(), None)
@@ -326,7 +292,7 @@ class ImportRun:
         """Points are placed like the shipped sources; rows without one by the region they
         name. Adds the location columns and the rows to check."""
         notes = pd.Series("", index=rows.index, dtype=object)
-        lat, lon, issue = _coordinates(cells, self.mapping, declared, self.options,
+        lat, lon, issue = check_points(cells, self.mapping, declared, self.options,
                                        self.layers, notes)
         rows["lat"], rows["lon"] = lat, lon
         has_point = lat.notna()
@@ -455,97 +421,6 @@ def run_import(raw: RawTable, mapping: Mapping, options: ImportOptions,
     run = ImportRun(raw, mapping, options, layers, index)
     rows = run.merge(run.block(raw))
     return run.result(raw, conform(rows.sort_values("line")))
-
-
-def _pair_text(lat: pd.Series, lon: pd.Series) -> pd.Series:
-    return "(lat " + lat.round(6).astype(str) + ", lon " + lon.round(6).astype(str) + ")"
-
-
-def _coordinates(cells, mapping, declared, options, layers, notes):
-    """Parsed, checked points (NaN where unusable) and why each unusable one is not used."""
-    idx = cells.index
-    issue = pd.Series("", index=idx, dtype=object)
-    if mapping.get("lat") and mapping.get("lon"):
-        lat_text = _column(cells, mapping, "lat")
-        lon_text = _column(cells, mapping, "lon")
-        lat, lon = parse_numbers(lat_text), parse_numbers(lon_text)
-        bad = ((lat_text != "") & lat.isna()) | ((lon_text != "") & lon.isna())
-        if bad.any():
-            issue[bad] = ("coordinates are not numbers: " + lat_text[bad].str[:40] + ", "
-                          + lon_text[bad].str[:40]).astype(object)
-        half = ((lat_text != "") != (lon_text != "")) & ~bad
-        issue[half] = "only one of latitude and longitude is given"
-    elif mapping.get("coordinates"):
-        pairs = _column(cells, mapping, "coordinates")
-        parsed = _map_distinct(pairs, parse_pair)
-        lat = parsed.map(lambda p: p[0]).astype("float64")
-        lon = parsed.map(lambda p: p[1]).astype("float64")
-        bad = (pairs != "") & lat.isna()
-        if bad.any():
-            issue[bad] = ("coordinates not understood: " + pairs[bad].str[:60]).astype(object)
-    else:
-        lat = pd.Series(np.nan, index=idx)
-        lon = pd.Series(np.nan, index=idx)
-    lat, lon = lat.astype("float64"), lon.astype("float64")
-    both = lat.notna() & lon.notna()
-    lat, lon = lat.where(both), lon.where(both)
-    lat0, lon0 = lat, lon  # as given: the messages quote them
-
-    countries = layers.get("countries")
-    swap = swapped(lat, lon)
-    given = None
-    if countries is not None:
-        given = distance_to_country(lat, lon, declared, countries)
-        far = given > FAR_OUTSIDE_DEG  # only there can turning the pair round help
-        if far.any():
-            turned = distance_to_country(lon[far], lat[far], declared[far], countries)
-            swap[far] |= turned <= MAX_NEAREST_DEG
-    if swap.any():
-        pair = _pair_text(lat[swap], lon[swap])
-        if options.swap_latlon:
-            notes[swap] = "latitude and longitude were swapped, as you asked " + pair
-        else:
-            issue[swap] = "latitude and longitude look swapped " + pair
-    if options.swap_latlon:
-        lat, lon = lat.where(~swap, lon), lon.where(~swap, lat)
-    else:
-        lat, lon = lat.where(~swap), lon.where(~swap)
-    fine = lat.between(-90, 90) & lon.between(-180, 180) & ~((lat == 0) & (lon == 0))
-    maybe = lat.notna() & ~fine  # coordinate_issue has the rule and the wording
-    wrong = pd.Series(False, index=idx)
-    if maybe.any():
-        checked = pd.Series([coordinate_issue(a, b) for a, b in
-                             zip(lat[maybe].to_numpy(), lon[maybe].to_numpy(), strict=True)],
-                            index=lat.index[maybe], dtype=object)
-        wrong[checked.index] = checked.notna()
-        first = checked.notna() & (issue[checked.index] == "")
-        issue[first.index[first]] = checked[first]
-    lat, lon = lat.where(~wrong), lon.where(~wrong)
-    if given is not None:
-        distance = given.copy()
-        moved = swap & lat.notna() if options.swap_latlon else swap & False
-        if moved.any():
-            distance[moved] = distance_to_country(lat[moved], lon[moved], declared[moved],
-                                                  countries)
-        distance[lat.isna()] = np.nan
-        far = distance > FAR_OUTSIDE_DEG
-        if far.any():
-            km = (distance[far] * 111).round(-1).astype(int).astype(str)
-            issue[far] = ("point is about " + km + " km outside its declared country "
-                          + declared[far].astype(str) + " " + _pair_text(lat0[far], lon0[far]))
-            lat, lon = lat.where(~far), lon.where(~far)
-    if countries is not None:
-        lone = lone_points(lat, lon, declared.isna(), countries)
-        alone = lone.notna()
-        if alone.any():
-            km = (lone[alone] * 111).round(-2).astype(int).astype(str)
-            issue[alone] = ("point " + _pair_text(lat0[alone], lon0[alone]) + " is in no "
-                            "country and about " + km + " km from every other point of the "
-                            "file: not used (swapped latitude and longitude? give the row a "
-                            "country to check it)")
-            lat, lon = lat.where(~alone), lon.where(~alone)
-    issue[(issue == "") & lat.isna()] = "no coordinates in source"
-    return lat, lon, issue
 
 
 class _RegionPlacer:

@@ -53,7 +53,8 @@ def approximate_notes(rows: pd.DataFrame) -> pd.Series:
     approx = rows["placement"] == "region_label_point"
     out = pd.Series("", index=rows.index, dtype=object)
     if approx.any():
-        placed = rows["placed_in"] if "placed_in" in rows else pd.Series(None, index=rows.index)
-        where = placed[approx].where(placed[approx].fillna("") != "", "its region")
+        placed = (rows["placed_in"] if "placed_in" in rows
+                  else pd.Series(None, index=rows.index))[approx].astype(object)
+        where = placed.where(placed.notna() & (placed != ""), "its region")
         out[approx] = "Approximate location: drawn at the label point of " + where.astype(str)
     return out

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 
 from atlas.paths import TAXONOMY_DIR
@@ -101,3 +102,14 @@ def skos_labels(path: Path) -> dict[str, str]:
             if lang.upper() == "EN" and label.text:
                 labels[code] = label.text.strip()
     return labels
+
+
+def map_distinct(values: pd.Series, func) -> pd.Series:
+    """`values.map(func)` (object values), calling `func` once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    for k, value in enumerate(uniques):  # one by one: tuples stay whole
+        mapped[k] = func(value)
+    if (codes < 0).any():  # code -1: a missing value
+        mapped[-1] = func(None)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
