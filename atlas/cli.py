@@ -66,12 +66,10 @@ def run_profile_command(args) -> int:
     layer, code or filter value."""
     from urllib.parse import parse_qs
 
-    import pandas as pd
-
     from atlas.analysis.profile import build_profile
-    from atlas.geo.regions import load_layer
     from atlas.model.filters import from_params
     from atlas.model.layers import LAYERS
+    from atlas.store.context import context_layer_table, load_official_figures, load_policies
     from atlas.store.initiatives import facet_values, load_initiatives
     from atlas.text import clip
 
@@ -82,8 +80,8 @@ def run_profile_command(args) -> int:
         return 2
     try:
         df = load_initiatives(args.data_dir)
-        regions = pd.DataFrame(load_layer(layer_id, args.geo_dir).drop(columns="geometry"))
-        countries = pd.DataFrame(load_layer("countries", args.geo_dir).drop(columns="geometry"))
+        regions = context_layer_table(layer_id, args.data_dir, args.geo_dir)
+        countries = context_layer_table("countries", args.data_dir, args.geo_dir)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -98,7 +96,9 @@ def run_profile_command(args) -> int:
     if notices:
         print(f"error: {notices[0].replace(' in the URL', ' in --filters')}", file=sys.stderr)
         return 2
-    profile = build_profile(df, regions, layer_id, code, filters, countries)
+    profile = build_profile(df, regions, layer_id, code, filters, countries,
+                            policies=load_policies(args.data_dir),
+                            figures=load_official_figures(args.data_dir))
     if args.json:
         print(json.dumps(profile.to_json(), ensure_ascii=False))
     else:

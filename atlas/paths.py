@@ -17,3 +17,8 @@ SHARED_SOURCES = Path(
 
 INITIATIVES_FILE = "initiatives.parquet"
 REJECTED_FILE = "rejected.csv"
+CONTEXT_FILE = "context.parquet"
+TYPOLOGIES_FILE = "typologies.parquet"
+DEGURBA_FILE = "degurba.parquet"
+POLICIES_FILE = "policies.csv"
+OFFICIAL_FIGURES_FILE = "official_figures.csv"

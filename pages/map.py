@@ -7,6 +7,7 @@ import streamlit as st
 from atlas.analysis.indicators import region_table
 from atlas.model import credits
 from atlas.model.classify import SCHEMES, fmt_number, fmt_percent
+from atlas.model.context import INDICATORS, need_indicators
 from atlas.model.filters import mask
 from atlas.model.layers import DEFAULT_LAYER, LAYERS
 from atlas.model.metrics import DEFAULT_METRIC, METRICS, metrics_for
@@ -40,8 +41,19 @@ def controls():
     c1.selectbox("Regions", list(LAYERS), key="v_layer", format_func=lambda v: LAYERS[v].label)
     c2.selectbox("Colour regions by", metrics_for(st.session_state.get("v_layer", DEFAULT_LAYER)),
                  key="v_metric", format_func=lambda v: METRICS[v].label)
-    if METRICS[st.session_state.get("v_metric", DEFAULT_METRIC)].needs_theme:
+    metric = METRICS[st.session_state.get("v_metric", DEFAULT_METRIC)]
+    if metric.needs_theme:
         c2.selectbox("Theme", list(labels), key="v_theme", format_func=labels.get)
+    needs = need_indicators(st.session_state.get("v_layer", DEFAULT_LAYER))
+    if st.session_state.get("v_need") and (st.session_state["v_need"] not in needs
+                                           or metric.indicator):
+        st.session_state["v_need"] = ""  # a new layer without it, or a context metric
+    if needs and not metric.indicator:
+        c2.selectbox("Against need (bivariate map)", ["", *needs], key="v_need",
+                     format_func=lambda v: INDICATORS[v].title() if v else "— none —",
+                     help="SSE presence against a need indicator, 3 × 3 classes: the "
+                     "corner 'few initiatives, high need' is where known SSE is thin and need "
+                     "is high. Known initiatives are a sample outside the UK.")
     c3.selectbox("Classes", list(SCHEMES), key="v_scheme", format_func=SCHEMES.get)
     c4.radio("Background", list(BASEMAPS), key="v_basemap", format_func=BASEMAPS.get,
              horizontal=False)

@@ -19,6 +19,7 @@ from atlas.analysis.compare import (
     mix_table,
     theme_bars,
 )
+from atlas.analysis.context import context_frame, figures_frame, policies_frame
 from atlas.analysis.profile import RegionProfile, build_profile
 from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.filters import mask
@@ -61,6 +62,41 @@ def headline(p: RegionProfile) -> None:
                help="Share of the country's initiatives (in this layer) that lie in the region")
 
 
+def territory(p: RegionProfile) -> dict:
+    """Need, policies and official figures next to the region's SSE; returns the tables for
+    the profile's downloads. Every fact shows its source; links are the sources' own pages."""
+    st.subheader("The territory: need, policies, official SSE figures")
+    st.info(widgets.md(p.summary()), icon="🗣️")
+    link = {"Source": st.column_config.LinkColumn("Source")}
+    ctx, pol, fig = context_frame(p.context), policies_frame(p.policies), figures_frame(
+        p.official_figures)
+    tabs = st.tabs([f"Context ({len(ctx)})", f"Policies ({len(pol)})",
+                    f"Official SSE figures ({len(fig)})"])
+    with tabs[0]:
+        if len(ctx):
+            st.dataframe(ctx, hide_index=True)
+            st.caption("Eurostat figures (CC BY 4.0). Flags: u low reliability, d definition "
+                       "differs, b break in series, p provisional, e estimated. Medians are of "
+                       "the regions of this layer, not national figures.")
+        else:
+            st.caption(f"No Eurostat context indicator for the {LAYERS[p.layer].label} layer: "
+                       "they exist for NUTS 2 (labour market, GDP) and NUTS 3 (GDP); the UK is "
+                       "in none of the Eurostat files (no data, not 0).")
+    with tabs[1]:
+        if len(pol):
+            st.dataframe(pol, hide_index=True, column_config=link)
+        st.caption("Laws, strategies, plans and registers compiled from official gazettes and "
+                   "sector bodies; each row links to the page it was read from and quotes it. "
+                   "The compilation is not exhaustive: no row does not mean no policy.")
+    with tabs[2]:
+        if len(fig):
+            st.dataframe(fig, hide_index=True, column_config=link)
+        st.caption("As published: years and definitions differ between sources (e.g. ISTAT "
+                   "vs RUNTS counts of social co-operatives), so they are listed side by side, "
+                   "never added up or ranked as one series.")
+    return {"Context": ctx, "Policies": pol, "Official figures": fig}
+
+
 def main() -> None:
     df = data.initiatives()
     filters = state.current_filters()
@@ -83,7 +119,8 @@ def main() -> None:
 def profile(df, filters, layer: str, code: str) -> None:
     regions = data.layer_table(layer)
     p = build_profile(df, regions, layer, code, filters, countries=data.layer_table("countries"),
-                      titles=data.source_titles())
+                      titles=data.source_titles(), policies=data.policies(),
+                      figures=data.official_figures())
     country = widgets.country_name(p.country)
     labels = theme_labels()
     st.header(widgets.md(p.name))
@@ -93,6 +130,7 @@ def profile(df, filters, layer: str, code: str) -> None:
 
     cov, note = p.coverage, p.coverage_note
     (st.warning if p.initiatives == 0 else st.info)(widgets.md(note), icon="ℹ️")
+    territory_tables = territory(p)
 
     keep = mask(df, filters)
     here = df[keep & (df[LAYERS[layer].column] == code).to_numpy()]
@@ -145,7 +183,8 @@ def profile(df, filters, layer: str, code: str) -> None:
         st.dataframe(cov, hide_index=True)
     with tabs[4]:
         tables = {"Headline": headline_row, "Themes": long, "Legal forms": legal,
-                  "Structures": structures, "Activities": activities, "Sources": cov}
+                  "Structures": structures, "Activities": activities, "Sources": cov,
+                  **territory_tables}
         prov = exports.about(f"Profile of {p.name} ({code}, {LAYERS[layer].label})", filters,
                              data.facets()["sources"], layer=layer, notes=[SHARE_NOTE, note])
         st.write("Every table of this profile, with sources, licences and the filters used.")

@@ -16,12 +16,22 @@ import pandas as pd
 import streamlit as st
 
 from atlas import paths
+from atlas.analysis.context import typology_match
 from atlas.geo.regions import background_outlines, load_layer
+from atlas.model.filters import Filters
 from atlas.model.layers import LAYER_IDS, geo_file
 from atlas.model.provenance import all_sidecars
 from atlas.present.mapview import MapShapes, map_shapes, popup_parts
 from atlas.store.catalogue import Catalogue, Dataset
 from atlas.store.catalogue import catalogue as make_catalogue
+from atlas.store.context import (
+    layer_typology,
+    load_context,
+    load_official_figures,
+    load_policies,
+    load_typologies,
+    with_context,
+)
 from atlas.store.initiatives import facet_values, load_initiatives, prepare
 
 
@@ -174,9 +184,59 @@ def layer(layer_id: str):
     return _layer(layer_id, _mtime(geo_file(layer_id), paths.GEO_DIR))
 
 
+@st.cache_resource(show_spinner=False)
+def _layer_table(layer_id: str, version: float, context_version: float) -> pd.DataFrame:
+    table = pd.DataFrame(layer(layer_id).drop(columns="geometry"))
+    return with_context(table, context(), layer_id)
+
+
 def layer_table(layer_id: str) -> pd.DataFrame:
-    """The layer without geometry, for tables and indicators."""
-    return pd.DataFrame(layer(layer_id).drop(columns="geometry"))
+    """The layer without geometry, with its context indicators (value, flag, why missing),
+    for tables and indicators (shared, read-only)."""
+    return _layer_table(layer_id, _mtime(geo_file(layer_id), paths.GEO_DIR),
+                        _mtime(paths.CONTEXT_FILE))
+
+
+@st.cache_resource(show_spinner=False)
+def _context(version: float) -> pd.DataFrame:
+    return load_context()
+
+
+def context() -> pd.DataFrame:
+    """The shipped context indicators, long (see atlas.store.context)."""
+    return _context(_mtime(paths.CONTEXT_FILE))
+
+
+@st.cache_resource(show_spinner=False)
+def _policies(version: float) -> pd.DataFrame:
+    return load_policies()
+
+
+def policies() -> pd.DataFrame:
+    """SSE policies with their sources (see atlas.store.context)."""
+    return _policies(_mtime(paths.POLICIES_FILE))
+
+
+@st.cache_resource(show_spinner=False)
+def _official_figures(version: float) -> pd.DataFrame:
+    return load_official_figures()
+
+
+@st.cache_resource(show_spinner=False)
+def _layer_typology(layer_id: str, version: float, geo_version: float) -> pd.DataFrame:
+    return layer_typology(layer_id, load_typologies(), layer_table("nuts3"))
+
+
+def region_typology(layer_id: str, filters: Filters) -> pd.Series:
+    """True for the layer's regions (by code) whose typology passes the territory filters."""
+    typo = _layer_typology(layer_id, _mtime(paths.TYPOLOGIES_FILE),
+                           _mtime(geo_file("nuts3"), paths.GEO_DIR))
+    return typology_match(typo, filters)
+
+
+def official_figures() -> pd.DataFrame:
+    """Official SSE figures with their sources (see atlas.store.context)."""
+    return _official_figures(_mtime(paths.OFFICIAL_FIGURES_FILE))
 
 
 @st.cache_resource(show_spinner=False)

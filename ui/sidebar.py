@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from atlas.analysis.indicators import theme_counts
+from atlas.model.context import AREAS, TRAIT_BIT, TRAITS, TYPOLOGY_RULE
 from atlas.model.filters import Filters, mask
 from atlas.model.themes import NO_THEME, theme_labels
 from ui import data
@@ -21,6 +22,9 @@ def _counts(version: tuple) -> dict[str, pd.Series]:
         "org_structures": df["org_structure"].value_counts(),
         "countries": df["country"].value_counts(),
         "sources": df["source"].value_counts(),
+        "areas": df["area"].value_counts(),
+        "traits": pd.Series({t: int((df["trait_bits"].to_numpy() & bit != 0).sum())
+                             for t, bit in TRAIT_BIT.items()}),
     }
 
 
@@ -31,6 +35,10 @@ def _label(field: str, value: str) -> str:
         name = "No theme" if value == NO_THEME else theme_labels().get(value, value)
     elif field == "sources":
         name = data.source_titles().get(value, value)
+    elif field == "areas":
+        name = AREAS.get(value, value).capitalize()
+    elif field == "traits":
+        name = TRAITS.get(value, value).capitalize()
     else:
         name = value
     return f"{name} ({n:,})"
@@ -59,6 +67,16 @@ def render() -> tuple[Filters, int]:
                    format_func=lambda v: _label("org_structures", v), placeholder="Any structure")
     sb.multiselect("Source", allowed["sources"], key="f_source",
                    format_func=lambda v: _label("sources", v), placeholder="All sources")
+    territory = sb.expander("Territory (Eurostat typologies)",
+                            expanded=bool(st.session_state.get("f_area")
+                                          or st.session_state.get("f_trait")))
+    territory.multiselect("Urban or rural", allowed["areas"], key="f_area",
+                          format_func=lambda v: _label("areas", v), placeholder="Any",
+                          help=TYPOLOGY_RULE)
+    territory.multiselect("Coastal, mountain, island…", allowed["traits"], key="f_trait",
+                          format_func=lambda v: _label("traits", v), placeholder="Any",
+                          help="An initiative matches if its NUTS 3 region has any chosen "
+                          "trait. " + TYPOLOGY_RULE)
     filters = current_filters()
     matched = int(mask(df, filters).sum())
     sb.markdown(f"**{matched:,} of {len(df):,} initiatives match**")

@@ -18,6 +18,8 @@ FILTER_KEYS = {  # Filters field → widget key
     "countries": "f_country",
     "sources": "f_source",
     "text": "f_text",
+    "areas": "f_area",
+    "traits": "f_trait",
 }
 VIEW_KEYS = {field: f"v_{field}" for field in vars(MapView())}
 PRESENT_KEY = "present"  # presenter mode (toggle widget key; `?present=1` in the URL)
@@ -77,6 +79,8 @@ def current_filters() -> Filters:
         countries=tuple(s.get("f_country", [])),
         sources=tuple(s.get("f_source", [])),
         text=str(s.get("f_text", "")),
+        areas=tuple(s.get("f_area", [])),
+        traits=tuple(s.get("f_trait", [])),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from atlas.model.context import NO_CONTEXT, flag_column, missing_column
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
@@ -58,6 +59,16 @@ def has_theme(df: pd.DataFrame, theme: str) -> np.ndarray:
     return df["themes"].map(lambda ts: theme in ts).to_numpy(bool)
 
 
+def _carry_context(out: pd.DataFrame, regions: pd.DataFrame, indicator: str) -> None:
+    """Copy a context indicator's columns from the layer table (see analysis.context)."""
+    for column in (indicator, flag_column(indicator), missing_column(indicator)):
+        if column in regions:
+            out[column] = regions[column].to_numpy()
+        else:
+            out[column] = np.nan if column == indicator else (
+                NO_CONTEXT if column == missing_column(indicator) else "")
+
+
 def region_table(
     df: pd.DataFrame,
     regions: pd.DataFrame,
@@ -88,7 +99,10 @@ def region_table(
         out["with_theme"] = out["code"].map(codes[keep & has_theme(df, theme)].value_counts())
         out["with_theme"] = out["with_theme"].fillna(0)
     for metric in METRICS.values():
-        if theme or not metric.needs_theme:
+        if metric.indicator:  # context: value, flag and reason as the layer table has them
+            if layer_id in metric.layers:
+                _carry_context(out, regions, metric.indicator)
+        elif theme or not metric.needs_theme:
             out[metric.id] = metric.compute(out)
     out = out.drop(columns="with_theme", errors="ignore")
     out["rank_in_layer"] = out["initiatives"].rank(ascending=False, method="min").astype(int)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from atlas.analysis.compare import coverage, coverage_note
+from atlas.analysis.context import ContextFigure, context_figures, figures_for, policies_for
 from atlas.analysis.indicators import category_mix, region_table, theme_mix
 from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.filters import Filters, mask
@@ -22,7 +23,27 @@ from atlas.model.layers import LAYERS
 from atlas.model.metrics import per_100k
 from atlas.model.themes import theme_labels
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
+# What a presenter reads out about need (in this order, when the layer has them).
+SUMMARY_INDICATORS = ("youth_unemployment", "unemployment", "neet_rate", "gdp_shock_2020")
+POLICY_FIELDS = ("title", "title_en", "number", "date_adopted", "policy_type", "subject",
+                 "level", "scope", "region_name", "source_url", "source_quote")
+FIGURE_FIELDS = ("indicator", "value", "year", "unit", "publisher", "scope", "region_name",
+                 "source_url", "source_quote")
+
+
+def _records(frame: pd.DataFrame, fields) -> list[dict]:
+    """Rows as plain dicts of the given fields (None for empty text)."""
+    out = []
+    for row in frame.reindex(columns=list(fields)).itertuples(index=False):
+        rec = {}
+        for name, value in zip(fields, row, strict=True):
+            if isinstance(value, str):
+                rec[name] = value or None
+            else:
+                rec[name] = _float(value) if value is not None else None
+        out.append(rec)
+    return out
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,10 @@ class RegionProfile:
     # One row per source: does it cover the country, records here (see compare.coverage).
     coverage: pd.DataFrame
     coverage_note: str
+    # The territory: context indicators, policies in force, official SSE figures.
+    context: tuple[ContextFigure, ...] = ()
+    policies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    official_figures: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def layer_label(self) -> str:
@@ -129,7 +154,49 @@ class RegionProfile:
             ],
             "coverage_note": self.coverage_note,
             "no_data": self.no_data,
+            "context": {c.indicator: c.to_json() for c in self.context},
+            "policies": _records(self.policies, POLICY_FIELDS),
+            "official_figures": _records(self.official_figures, FIGURE_FIELDS),
+            "summary": self.summary(),
         }
+
+    def summary(self) -> str:
+        """Sentences a presenter can read out: known SSE, need, policies, official figures."""
+        per = (f" ({fmt_number(self.per_100k, 1)} per 100,000 inhabitants)"
+               if self.per_100k is not None else "")
+        out = [f"{self.name} has {fmt_number(self.initiatives)} known SSE initiatives in the "
+               f"atlas's sources{per}, rank {self.rank_in_layer} of {self.regions_in_layer} "
+               f"{self.layer_label} regions."]
+        by_id = {c.indicator: c for c in self.context}
+        need = [by_id[i] for i in SUMMARY_INDICATORS if i in by_id]
+        said = []
+        for c in need:
+            if c.value is None:
+                continue
+            ref = (f", against a median of {fmt_number(c.eu_median, 1)} across EU regions"
+                   if c.eu_median is not None else "")
+            said.append(f"{c.label.lower()} {c.year}: {c.value_text()}{ref}")
+        if said:
+            out.append("Need: " + "; ".join(said) + ".")
+        elif need:
+            out.append(f"Need indicators: no data ({need[0].missing}).")
+        if len(self.policies):
+            own = self.policies[self.policies["scope"].isin(["this region", "wider region"])]
+            kinds = self.policies["scope"].value_counts()
+            parts = [f"{n} {scope}" for scope, n in kinds.items()]
+            first = ""
+            if len(own):
+                p = own.iloc[0]
+                first = (f" — e.g. {p['number'] or p['title']} ({p['date_adopted'][:4]}) on "
+                         f"{str(p['subject']).replace('_', ' ')}")
+            out.append(f"Policies supporting SSE: {', '.join(parts)}{first}.")
+        else:
+            out.append("No SSE policy is recorded for this region or its country in the "
+                       "atlas's compilation (which may be incomplete).")
+        if len(self.official_figures):
+            out.append(f"{len(self.official_figures)} official SSE figures describe it or its "
+                       "country (different years and definitions, listed as published).")
+        return " ".join(out)
 
     def to_text(self) -> str:
         """The profile for a terminal: plain text, one figure per line."""
@@ -149,6 +216,20 @@ class RegionProfile:
                   for _, r in self.coverage.iterrows()]
         lines += ["", self.coverage_note]
         lines += [f"No data: {k}: {why}" for k, why in self.no_data.items()]
+        if self.context:
+            lines += ["", "Context:"]
+            lines += [f"  {c.label}, {c.year}: {c.value_text()} · {c.source}"
+                      for c in self.context]
+        if len(self.policies):
+            lines += ["", "Policies:"]
+            lines += [f"  [{r['scope']}] {r['number']} {r['title']} ({r['date_adopted']}) "
+                      f"{r['source_url']}" for _, r in self.policies.iterrows()]
+        if len(self.official_figures):
+            lines += ["", "Official SSE figures:"]
+            lines += [f"  [{r['scope']}] {r['indicator']} {fmt_number(r['value'])} {r['unit']} "
+                      f"({r['year']}, {r['publisher']}) {r['source_url']}"
+                      for _, r in self.official_figures.iterrows()]
+        lines += ["", self.summary()]
         return "\n".join(lines)
 
 
@@ -168,11 +249,15 @@ def build_profile(
     f: Filters = Filters(),
     countries: pd.DataFrame | None = None,
     titles: Mapping[str, str] | None = None,
+    policies: pd.DataFrame | None = None,
+    figures: pd.DataFrame | None = None,
 ) -> RegionProfile:
     """The profile of region `code` of `layer_id` next to its country and all data.
 
     `regions` is the layer table (geometry optional), `countries` the countries layer table
-    (population and name of the country), `titles` names imported sources.
+    (population and name of the country), `titles` names imported sources; `regions` with
+    context columns (atlas.store.context.with_context) gives the context panel, `policies`
+    and `figures` (atlas.store.context) the policies and official figures.
     Raises KeyError for an unknown code.
     """
     table = region_table(df, regions, layer_id, f)
@@ -220,4 +305,9 @@ def build_profile(
         coverage=cov,
         coverage_note=coverage_note(cov, str(row["name"]), country_name,
                                     filtered=not f.is_empty()),
+        context=tuple(context_figures(regions, layer_id, code)),
+        policies=(policies_for(policies, layer_id, code, country) if policies is not None
+                  else pd.DataFrame(columns=list(POLICY_FIELDS))),
+        official_figures=(figures_for(figures, layer_id, code, country) if figures is not None
+                          else pd.DataFrame(columns=list(FIGURE_FIELDS))),
     )

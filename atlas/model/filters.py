@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from atlas.model.context import AREAS, TRAIT_BIT, TRAITS
 from atlas.model.themes import NO_THEME, bit_of, theme_bits
 from atlas.text import clip, fold, fold_strings
 
@@ -26,12 +27,15 @@ PARAMS = {
     "org": "org_structures",
     "country": "countries",
     "source": "sources",
+    "area": "areas",
+    "trait": "traits",
 }
 COLUMN_OF = {
     "legal_forms": "legal_form",
     "org_structures": "org_structure",
     "countries": "country",
     "sources": "source",
+    "areas": "area",
 }
 
 
@@ -46,6 +50,10 @@ class Filters:
     countries: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     text: str = ""
+    # The territory (Eurostat NUTS 3 typologies, atlas.model.context): urban–rural class and
+    # traits (coastal, mountain, island, border, …) of the NUTS 3 region an initiative is in.
+    areas: tuple[str, ...] = ()
+    traits: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
         return self == Filters()
@@ -71,6 +79,10 @@ class Filters:
         ):
             if getattr(self, name):
                 parts.append(f"{label}: " + ", ".join(getattr(self, name)))
+        if self.areas:
+            parts.append("territory: " + ", ".join(AREAS.get(a, a) for a in self.areas))
+        if self.traits:
+            parts.append("territory traits: " + ", ".join(TRAITS.get(t, t) for t in self.traits))
         if self.text.strip():
             parts.append(f'text: "{self.text.strip()}"')
         return "; ".join(parts) or "no filter (all initiatives)"
@@ -119,6 +131,9 @@ def mask(df: pd.DataFrame, f: Filters) -> np.ndarray:
         chosen = getattr(f, field)
         if chosen:
             keep &= df[column].isin(chosen).to_numpy(bool)
+    if f.traits:
+        bits = df["trait_bits"].to_numpy() if "trait_bits" in df else np.zeros(len(df), int)
+        keep &= (bits & sum(TRAIT_BIT.get(t, 0) for t in f.traits)) != 0
     needle = fold(f.text)
     if needle:
         haystack = df["search_text"] if "search_text" in df else search_text(df)

@@ -10,6 +10,10 @@ player, the presenter header and the PNG read the rest from the record.
 `compute` receives the region table built so far: `code`, `population`, `initiatives` and,
 when a theme is chosen, `with_theme` (initiatives carrying it). Missing inputs give NaN
 ("no data"), never 0.
+
+Every context indicator of `atlas.model.context` is a metric too (`indicator` names it): its
+value, flag and reason for missing come from the layer table's context columns, which
+`region_table` carries over.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from atlas.model.context import CONTEXT_SOURCES, INDICATORS, Indicator
 from atlas.model.layers import LAYER_IDS
 
 PER = 100_000
@@ -51,6 +56,7 @@ class Metric:
     needs_theme: bool = False
     layers: tuple[str, ...] = LAYER_IDS
     legend_note: str = ""
+    indicator: str = ""  # a context indicator's id (atlas.model.context), else ""
 
     def title(self, theme_label: str | None = None) -> str:
         """What the map colours: the label, or the theme's name for a theme metric."""
@@ -72,6 +78,15 @@ METRICS: dict[str, Metric] = {
                percent=True, needs_theme=True),
     )
 }
+
+
+def _context_metric(ind: Indicator) -> Metric:
+    return Metric(ind.id, ind.title(), ind.unit, lambda t, column=ind.id: t[column],
+                  layers=ind.layers, indicator=ind.id,
+                  legend_note=f"{CONTEXT_SOURCES[ind.source].credit}, {ind.year}.")
+
+
+METRICS.update({i: _context_metric(ind) for i, ind in INDICATORS.items()})
 DEFAULT_METRIC = "initiatives"
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from atlas.model.classify import DEFAULT_SCHEME, SCHEMES
+from atlas.model.context import INDICATORS, need_indicators
 from atlas.model.layers import DEFAULT_LAYER, LAYERS
 from atlas.model.metrics import DEFAULT_METRIC, METRICS
 from atlas.text import clip
@@ -33,6 +34,8 @@ class MapView:
     basemap: str = "outline"
     points: bool = True
     region: str = ""  # selected region code in `layer`, "" for none
+    # A need indicator (atlas.model.context) for a bivariate view: SSE `metric` against it.
+    need: str = ""
     # Where the map opens; None = wherever it is (the page default on first draw).
     lat: float | None = None
     lon: float | None = None
@@ -42,6 +45,11 @@ class MapView:
     def metric_theme(self) -> str | None:
         """The theme the metric is computed for, None when the metric needs none."""
         return self.theme if METRICS[self.metric].needs_theme else None
+
+    @property
+    def bivariate(self) -> bool:
+        """SSE presence (the metric) against a need indicator, 3 × 3 classes."""
+        return bool(self.need)
 
     @property
     def center(self) -> tuple[float, float] | None:
@@ -98,6 +106,7 @@ def view_from_params(
         "theme": themes,
         "scheme": SCHEMES,
         "basemap": BASEMAPS,
+        "need": INDICATORS,
     }
     values: dict[str, object] = {}
     for key, allowed in choices.items():
@@ -130,6 +139,15 @@ def view_from_params(
         notices.append(f"The metric {metric!r} is not offered for {LAYERS[layer].label}; "
                        f"showing {default.metric!r}.")
         values["metric"] = default.metric
+    need = str(values.get("need", ""))
+    if need and need not in need_indicators(layer):
+        notices.append(f"The need indicator {need!r} is not offered for {LAYERS[layer].label}; "
+                       "showing a one-variable map.")
+        values.pop("need")
+    elif need and METRICS[str(values.get("metric", default.metric))].indicator:
+        notices.append("A bivariate map sets SSE presence against need: its metric must be an "
+                       "SSE metric (initiatives, per 100k, theme share); showing per 100k.")
+        values["metric"] = "per_100k"
     for key, low, high in COORDS:
         raw = _first(params, key)
         if raw is None or raw == "":

@@ -22,6 +22,7 @@ component is created, before any swapped-in layer) and by every element (standal
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +39,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from atlas.analysis.aggregate import Cells, point_grid
 from atlas.model.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
 from atlas.model.classify import legend_labels as class_labels
+from atlas.model.context import flag_column, flag_words, missing_column
 from atlas.model.sources import short_titles
 from atlas.model.themes import theme_labels as all_theme_labels
 from atlas.present.offline import MAP_JS, MAP_JS_NAME
@@ -321,6 +323,17 @@ def legend_html(
     )
 
 
+def _context_notes(table: pd.DataFrame, value_column: str,
+                   codes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A context indicator's flag and reason for no data per region ('' when none)."""
+    blank = [""] * len(codes)
+    flags = table[flag_column(value_column)].reindex(list(codes)).fillna("").astype(str).tolist() \
+        if flag_column(value_column) in table else blank
+    why = table[missing_column(value_column)].reindex(list(codes)).fillna("").astype(str) \
+        .tolist() if missing_column(value_column) in table else blank
+    return flags, why
+
+
 def choropleth_group(
     shapes: MapShapes,
     table: pd.DataFrame,
@@ -344,17 +357,24 @@ def choropleth_group(
     fills = colours(classes, palette)
     fmt = fmt_percent if percent else fmt_number
     label = esc(title)
+    flags, why = _context_notes(table, value_column, shapes.codes)
     props = [
         {
             "code": code,
             "fill": fills[cls] if cls >= 0 else NO_DATA_COLOUR,
-            "tip": f"<b>{esc(name)}</b> ({esc(code)})<br>{label}: <b>{esc(fmt(value))}</b>",
+            "tip": f"<b>{esc(name)}</b> ({esc(code)})<br>{label}: <b>{esc(fmt(value))}</b>"
+            + (f" <i>({esc(flag_words(flag))})</i>" if flag else "")
+            + (f"<br><i>{esc(reason)}</i>" if reason and value != value else ""),
             "selected": code == selected,
         }
-        for code, name, value, cls in zip(
-            shapes.codes, shapes.names, values, classes.index, strict=True
+        for code, name, value, cls, flag, reason in zip(
+            shapes.codes, shapes.names, values, classes.index, flags, why, strict=True
         )
     ]
+    flagged = Counter(f for f in flags if f)
+    if flagged:
+        note = (note + " " if note else "") + "Flagged values: " + "; ".join(
+            f"{flag_words(f)} ({n} regions)" for f, n in flagged.most_common())
     group = folium.FeatureGroup(name="regions", control=False)
     _RegionLayer(shapes, props).add_to(group)
     integer = not percent and bool(np.all(np.mod(values.dropna(), 1) == 0))

@@ -10,9 +10,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from atlas import paths
+from atlas.model.context import AREAS, TRAITS
 from atlas.model.filters import COLUMN_OF, search_text
 from atlas.model.schema import COLUMNS, REQUIRED_NAMES, with_optional
 from atlas.model.themes import NO_THEME, theme_bits, theme_ids
+from atlas.store.context import territory_of
 
 
 def load_initiatives(data_dir: Path | None = None) -> pd.DataFrame:
@@ -40,6 +42,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
             df[col.name] = df[col.name].astype("str")
     df["themes"] = theme_lists(df["themes"])
     df["theme_bits"] = theme_bits(df["themes"])
+    df["area"], df["trait_bits"] = territory_of(df["code_nuts3"])
     df["search_text"] = search_text(df)
     return df
 
@@ -75,4 +78,5 @@ def facet_values(df: pd.DataFrame) -> dict[str, list[str]]:
     allowed: dict[str, list[str]] = {"themes": [*theme_ids(), NO_THEME]}
     for field, column in COLUMN_OF.items():
         allowed[field] = df[column].dropna().value_counts().index.astype(str).tolist()
+    allowed["areas"], allowed["traits"] = list(AREAS), list(TRAITS)  # the typologies' order
     return allowed
