@@ -2,11 +2,15 @@
 
 Classes are computed on the regions that have a value; regions without one are "no data" and
 are never folded into the lowest class.
+
+Bivariate maps (`bivariate_classes`) cross SSE presence with one need indicator in a 3 × 3
+square of terciles, with the words each cell means (`bivariate_cell_words`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -158,3 +162,189 @@ def legend_labels(classes: Classes, percent: bool = False, integer: bool = False
         labels.append(fmt(start) if start >= upper else f"{fmt(start)} – {fmt(upper)}")
         low = classes.bounds[i]
     return labels
+
+
+# Bivariate maps (SSE presence × one need indicator) ------------------------------------------
+
+#: Joshua Stevens' blue–pink 3 × 3 scheme, index = row * 3 + col: rows are the need (y) from
+#: low to high, columns the SSE presence (x) from few to many. Low/low is light grey, many
+#: initiatives with low need teal (#5ac8c8), few initiatives with high need pink (#be64ac,
+#: the gap the round table looks for), many initiatives with high need the darkest (#3b4994).
+BIVARIATE_PALETTE = (
+    "#e8e8e8", "#ace4e4", "#5ac8c8",
+    "#dfb0d6", "#a5add3", "#5698b9",
+    "#be64ac", "#8c62aa", "#3b4994",
+)
+#: "No data" on a bivariate map: NO_DATA_COLOUR (#d9d9d9) is within ΔE 5 of the low/low grey
+#: (#e8e8e8) and ΔE 3.4 of #ace4e4 for protanopes, so a missing need value would read as
+#: "low/low". This mid grey stays ΔE ≥ 19 from every cell, also with simulated deuteranopia
+#: and protanopia.
+BIVARIATE_NO_DATA_COLOUR = "#8c8c8c"
+X_WORDS = ("few", "some", "many")
+Y_WORDS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Bivariate:
+    """Classes of two variables over the same regions and each region's cell.
+
+    `cell` is `row * k + col` in the k × k grid (row = y class from low, col = x class from
+    few), -1 when either value is missing. An axis with fewer distinct values has fewer classes;
+    `cols` / `rows` say which grid column / row each class takes (spread like `colours`, so two
+    classes are the two ends), so cells, palette and words keep one k × k layout. `x.index` /
+    `y.index` are -1 outside the regions that have both values.
+    """
+
+    x: Classes
+    y: Classes
+    cols: tuple[int, ...]
+    rows: tuple[int, ...]
+    cell: np.ndarray
+    k: int
+
+    @property
+    def no_data(self) -> int:
+        return int((self.cell < 0).sum())
+
+    def counts(self) -> list[int]:
+        """Regions per grid cell, k × k in cell order (0 for a cell no class reaches)."""
+        return np.bincount(self.cell[self.cell >= 0], minlength=self.k * self.k).tolist()
+
+    def fills(
+        self,
+        palette: Sequence[str] = BIVARIATE_PALETTE,
+        no_data: str = BIVARIATE_NO_DATA_COLOUR,
+    ) -> list[str]:
+        """Each region's colour."""
+        if len(palette) != self.k * self.k:
+            raise ValueError(f"a {self.k} × {self.k} map needs {self.k * self.k} colours")
+        return [palette[c] if c >= 0 else no_data for c in self.cell]
+
+
+def bivariate_classes(x: pd.Series, y: pd.Series, k: int = 3) -> Bivariate:
+    """x = SSE presence (columns, few → many), y = need (rows, low → high), in the same order.
+
+    Bounds are the k quantiles (terciles by default) of each variable computed on the regions
+    that have BOTH values, so every class is counted on the regions the square shows. A bound
+    is snapped down to the largest value it covers: classes keep their members, ties (many
+    zeros) merge into one class instead of leaving an empty one labelled like its neighbour,
+    and an axis with fewer than k distinct values has one class per value. Zero is a value
+    (the lowest x class), not "no data".
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    xs = pd.to_numeric(pd.Series(x).reset_index(drop=True), errors="coerce").to_numpy(float)
+    ys = pd.to_numeric(pd.Series(y).reset_index(drop=True), errors="coerce").to_numpy(float)
+    if len(xs) != len(ys):
+        raise ValueError("x and y must hold the same regions")
+    both = np.isfinite(xs) & np.isfinite(ys)
+    x_cls, y_cls = _paired_classes(xs, both, k), _paired_classes(ys, both, k)
+    cols, rows = _spread(x_cls.k, k), _spread(y_cls.k, k)
+    cell = np.full(len(xs), -1, dtype=int)
+    if both.any():
+        cell[both] = (np.asarray(rows)[y_cls.index[both]] * k
+                      + np.asarray(cols)[x_cls.index[both]])
+    return Bivariate(x_cls, y_cls, cols, rows, cell, k)
+
+
+def _paired_classes(values: np.ndarray, keep: np.ndarray, k: int) -> Classes:
+    """Quantile classes of `values[keep]`, bounds snapped to data values; -1 elsewhere."""
+    index = np.full(len(values), -1, dtype=int)
+    data = values[keep]
+    if not len(data):
+        return Classes((), float("nan"), index)
+    distinct = np.unique(data)
+    bounds = quantile_bounds(data, min(k, len(distinct)))
+    snapped = distinct[np.searchsorted(distinct, bounds, side="right") - 1]
+    bounds = np.unique(np.append(snapped, distinct[-1]))
+    index[keep] = np.searchsorted(bounds, data, side="left")
+    return Classes(tuple(float(b) for b in bounds), float(distinct[0]), index)
+
+
+def _spread(n: int, k: int) -> tuple[int, ...]:
+    """Grid positions of n classes on a k-wide axis: all of them, or spread to both ends."""
+    if n == 0:
+        return ()
+    return tuple(int(i) for i in np.linspace(0, k - 1, n).round().astype(int))
+
+
+def bivariate_cell_words(
+    row: int,
+    col: int,
+    k: int = 3,
+    x_words: Sequence[str] = X_WORDS,
+    y_words: Sequence[str] = Y_WORDS,
+    x_noun: str = "initiatives",
+    y_noun: str = "need",
+) -> str:
+    """What a cell means in words: (2, 0) → 'few initiatives, high need'.
+
+    The nouns are parameters so that a theme's share says 'low share' (x_words=Y_WORDS,
+    x_noun='share'). Words are spread over k when there are not k of them; a negative row or
+    column (a region outside the square) is 'no data'.
+    """
+    if row < 0 or col < 0:
+        return "no data"
+    if row >= k or col >= k:
+        raise ValueError(f"cell ({row}, {col}) is outside a {k} × {k} grid")
+    return f"{_word(x_words, col, k)} {x_noun}, {_word(y_words, row, k)} {y_noun}"
+
+
+def _word(words: Sequence[str], i: int, k: int) -> str:
+    return words[i] if len(words) == k else words[round(i * (len(words) - 1) / max(k - 1, 1))]
+
+
+def bivariate_words(bi: Bivariate, **words) -> list[str]:
+    """`bivariate_cell_words` of every cell, in cell order (keyword arguments passed on)."""
+    return [bivariate_cell_words(c // bi.k, c % bi.k, bi.k, **words) for c in range(bi.k ** 2)]
+
+
+def bivariate_corners(
+    words: Sequence[str], cols: Sequence[int], rows: Sequence[int], k: int
+) -> list[tuple[int, str]]:
+    """(cell, words) of the square's four corners, top left first: high need with few
+    initiatives, high need with many, low need with few, low need with many (the corners of
+    the classes there are; fewer when an axis has a single class)."""
+    if not cols or not rows:
+        return []
+    cells = [rows[-1] * k + cols[0], rows[-1] * k + cols[-1],
+             rows[0] * k + cols[0], rows[0] * k + cols[-1]]
+    return [(c, words[c]) for c in dict.fromkeys(cells)]
+
+
+def ink(fill: str) -> str:
+    """Black or white text, whichever reads better on a '#rrggbb' fill (WCAG contrast)."""
+    rgb = [int(fill[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def bivariate_labels(
+    bi: Bivariate,
+    x: pd.Series,
+    y: pd.Series,
+    *,
+    x_percent: bool = False,
+    y_percent: bool = False,
+    y_unit: str = "",
+) -> tuple[list[str], list[str]]:
+    """Range labels of the x classes and the y classes (y with its unit), as `legend_labels`:
+    whole numbers on the square (counts) read as '1 – 5'. `x`, `y` as given to
+    `bivariate_classes`."""
+    paired = bi.cell >= 0
+
+    def integer(values: pd.Series, percent: bool) -> bool:
+        values = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)[paired]
+        return not percent and bool(np.all(np.mod(values, 1) == 0))
+
+    x_labels = legend_labels(bi.x, percent=x_percent, integer=integer(x, x_percent))
+    y_labels = legend_labels(bi.y, percent=y_percent, integer=integer(y, y_percent))
+    return x_labels, [with_unit(label, y_unit) for label in y_labels]
+
+
+def with_unit(text: str, unit: str) -> str:
+    """'12.5' + '%' → '12.5%'; '3' + 'years' → '3 years'; 'no data' stays as it is."""
+    if not unit or text == "no data":
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"

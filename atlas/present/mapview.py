@@ -22,6 +22,7 @@ component is created, before any swapped-in layer) and by every element (standal
 from __future__ import annotations
 
 import html
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,24 @@ from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 
 from atlas.analysis.aggregate import Cells, point_grid
-from atlas.model.classify import NO_DATA_COLOUR, PALETTE, classify, colours, fmt_number, fmt_percent
+from atlas.model.classify import (
+    BIVARIATE_NO_DATA_COLOUR,
+    BIVARIATE_PALETTE,
+    NO_DATA_COLOUR,
+    PALETTE,
+    X_WORDS,
+    Y_WORDS,
+    bivariate_classes,
+    bivariate_corners,
+    bivariate_labels,
+    bivariate_words,
+    classify,
+    colours,
+    fmt_number,
+    fmt_percent,
+    ink,
+    with_unit,
+)
 from atlas.model.classify import legend_labels as class_labels
 from atlas.model.context import flag_column, flag_words, missing_column
 from atlas.model.sources import short_titles
@@ -382,6 +400,164 @@ def choropleth_group(
     no_data = int((classes.index < 0).sum())
     _Legend(legend_html(title, unit, labels, fills, no_data, note, large_legend)).add_to(group)
     return group, {"labels": labels, "colours": fills, "no_data": no_data, "k": classes.k}
+
+
+def bivariate_legend_html(
+    x_title: str,
+    y_title: str,
+    counts: Sequence[int],
+    palette: Sequence[str],
+    x_labels: Sequence[str],
+    y_labels: Sequence[str],
+    words: Sequence[str],
+    no_data: int,
+    note: str = "",
+    large: bool = False,
+    *,
+    cols: Sequence[int] | None = None,
+    rows: Sequence[int] | None = None,
+    no_data_colour: str = BIVARIATE_NO_DATA_COLOUR,
+) -> str:
+    """The square legend of a bivariate map, readable on a projector.
+
+    `counts`, `palette` and `words` are per cell of the k × k grid (`row * k + col`); the
+    square shows the classes there are (`cols` / `rows`: grid column of each x label, grid
+    row of each y label; default all), need rows from high (top) to low. Axis titles get their
+    arrows here ('more initiatives per 100k →', '↑ higher youth unemployment'); each swatch
+    shows its number of regions and says its words and ranges in a `title` tooltip; the four
+    corners are spelled out under the square, then the 'no data' row.
+    """
+    k = math.isqrt(len(counts))
+    if k * k != len(counts) or len(palette) != len(counts) or len(words) != len(counts):
+        raise ValueError("counts, palette and words need one entry per cell of a square grid")
+    cols = list(range(len(x_labels))) if cols is None else list(cols)
+    rows = list(range(len(y_labels))) if rows is None else list(rows)
+    size = "16px" if large else "12px"
+    small = "14px" if large else "10px"
+    cell = "46px" if large else "30px"
+    swatch = "22px" if large else "14px"
+
+    def box(fill: str) -> str:
+        return (f'<span style="display:inline-block;width:{swatch};height:{swatch};'
+                f"background:{esc(fill)};border:1px solid #999;margin-right:6px;"
+                'vertical-align:middle"></span>')
+
+    grid = []
+    for r, y_label in reversed(list(zip(rows, y_labels, strict=True))):
+        tds = [f'<td style="text-align:right;padding-right:6px;white-space:nowrap;'
+               f'font-size:{size}">{esc(y_label)}</td>']
+        for c, x_label in zip(cols, x_labels, strict=True):
+            i = r * k + c
+            tip = f"{words[i]}: {counts[i]} regions ({x_label}; {y_label})"
+            tds.append(
+                f'<td class="atlas-bivariate-cell" title="{esc(tip)}" style="width:{cell};'
+                f"height:{cell};background:{esc(palette[i])};color:{ink(palette[i])};"
+                f'text-align:center;font-size:{small};border:1px solid #fff">{counts[i]}</td>')
+        grid.append("<tr>" + "".join(tds) + "</tr>")
+    x_row = "".join(f'<td style="text-align:center;font-size:{small};padding-top:2px">'
+                    f"{esc(label)}</td>" for label in x_labels)
+    grid.append(f"<tr><td></td>{x_row}</tr>")
+    corners = "".join(
+        f'<div class="atlas-legend-row" style="margin:2px 0">{box(palette[c])}{esc(text)}</div>'
+        for c, text in bivariate_corners(words, cols, rows, k))
+    note_html = f'<div style="margin-top:4px;color:#555">{esc(note)}</div>' if note else ""
+    return (
+        f'<div class="atlas-bivariate" style="background:rgba(255,255,255,0.92);'
+        f"padding:8px 10px;border-radius:4px;font:{size}/1.35 sans-serif;"
+        f'box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:{"420px" if large else "300px"}">'
+        f"<div><b>↑ {esc(y_title)}</b></div>"
+        f'<table style="border-collapse:collapse;margin:2px 0">{"".join(grid)}</table>'
+        f'<div style="text-align:right"><b>{esc(x_title)} →</b></div>'
+        f'<div style="margin-top:4px">{corners}</div>'
+        f'<div class="atlas-legend-row" style="margin:2px 0">{box(no_data_colour)}'
+        f"no data ({no_data} regions)</div>"
+        + note_html
+        + "</div>"
+    )
+
+
+def bivariate_group(
+    shapes: MapShapes,
+    table: pd.DataFrame,
+    x_column: str,
+    y_column: str,
+    *,
+    x_title: str,
+    y_title: str,
+    x_percent: bool = False,
+    y_percent: bool = False,
+    y_unit: str = "",
+    x_axis: str = "",
+    y_axis: str = "",
+    x_words: Sequence[str] = X_WORDS,
+    y_words: Sequence[str] = Y_WORDS,
+    x_noun: str = "initiatives",
+    y_noun: str = "need",
+    selected: str = "",
+    palette: Sequence[str] = BIVARIATE_PALETTE,
+    no_data_colour: str = BIVARIATE_NO_DATA_COLOUR,
+    large_legend: bool = False,
+    note: str = "",
+) -> tuple[folium.FeatureGroup, dict]:
+    """Regions coloured by SSE presence (`x_column`, few → many) against a need (`y_column`,
+    low → high) in a 3 × 3 square, plus its legend; `table` is indexed by region code.
+
+    The same `_RegionLayer` properties as `choropleth_group`; the tooltip gives both values and
+    the cell in words. `x_axis` / `y_axis` are the legend's axis phrases (default 'more
+    <x_title>', 'higher <y_title>'). Returns the group and a summary (cells' counts, words,
+    colours, no data, bounds, labels, each region's cell) for tests and pages.
+    """
+    codes = list(shapes.codes)
+    xs = table[x_column].reindex(codes).reset_index(drop=True)
+    ys = table[y_column].reindex(codes).reset_index(drop=True)
+    bi = bivariate_classes(xs, ys, k=math.isqrt(len(palette)))
+    fills = bi.fills(palette, no_data_colour)
+    words = bivariate_words(bi, x_words=x_words, y_words=y_words, x_noun=x_noun, y_noun=y_noun)
+    x_fmt = fmt_percent if x_percent else fmt_number
+
+    def y_fmt(value: float) -> str:
+        return with_unit(fmt_percent(value) if y_percent else fmt_number(value), y_unit)
+
+    x_label, y_label = esc(x_title), esc(y_title)
+    props = [
+        {
+            "code": code,
+            "fill": fill,
+            "tip": (f"<b>{esc(name)}</b> ({esc(code)})<br>{x_label}: <b>{esc(x_fmt(x))}</b>"
+                    f"<br>{y_label}: <b>{esc(y_fmt(y))}</b><br><i>"
+                    + (esc(words[cell]) if cell >= 0 else "no data: a value is missing")
+                    + "</i>"),
+            "selected": code == selected,
+        }
+        for code, name, x, y, cell, fill in zip(
+            shapes.codes, shapes.names, xs, ys, bi.cell, fills, strict=True
+        )
+    ]
+    group = folium.FeatureGroup(name="regions", control=False)
+    _RegionLayer(shapes, props).add_to(group)
+    x_labels, y_labels = bivariate_labels(bi, xs, ys, x_percent=x_percent, y_percent=y_percent,
+                                          y_unit=y_unit)
+    counts = bi.counts()
+    _Legend(bivariate_legend_html(
+        x_axis or f"more {x_title}", y_axis or f"higher {y_title}", counts, palette, x_labels,
+        y_labels, words, bi.no_data, note, large_legend, cols=bi.cols, rows=bi.rows,
+        no_data_colour=no_data_colour,
+    )).add_to(group)
+    return group, {
+        "counts": counts,
+        "words": words,
+        "colours": list(palette),
+        "no_data": bi.no_data,
+        "no_data_colour": no_data_colour,
+        "x_bounds": bi.x.bounds,
+        "y_bounds": bi.y.bounds,
+        "x_labels": x_labels,
+        "y_labels": y_labels,
+        "cols": bi.cols,
+        "rows": bi.rows,
+        "cells": dict(zip(codes, bi.cell.tolist(), strict=True)),
+        "k": bi.k,
+    }
 
 
 # How each popup line wraps its (already escaped) text; the one definition of popup markup,

@@ -3,7 +3,8 @@ region brief. Drawn with matplotlib's object API (no pyplot state: safe in Strea
 and geopandas, with no network: background outlines come from the shipped geometries.
 
 The PNG uses the same classes, labels and colours as the live map (`legend_classes` mirrors
-`atlas.present.mapview.choropleth_group`; a test holds them equal). Every output carries its
+`atlas.present.mapview.choropleth_group`, `bivariate_legend` mirrors `bivariate_group`; tests
+hold them equal). Every output carries its
 sources'
 attribution as visible text, and in the file's metadata.
 
@@ -26,10 +27,18 @@ import numpy as np
 import pandas as pd
 
 from atlas.model.classify import (
+    BIVARIATE_NO_DATA_COLOUR,
+    BIVARIATE_PALETTE,
     NO_DATA_COLOUR,
     PALETTE,
+    Bivariate,
+    bivariate_classes,
+    bivariate_corners,
+    bivariate_labels,
+    bivariate_words,
     classify,
     colours,
+    ink,
     legend_labels,
 )
 from atlas.model.credits import brief_credits
@@ -37,6 +46,7 @@ from atlas.model.layers import LAYERS
 from atlas.model.themes import NO_THEME, theme_labels
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from atlas.analysis.profile import RegionProfile
@@ -126,35 +136,13 @@ def map_figure(
     `regions` has `code` and geometry (EPSG:4326); `values` is indexed by region code.
     """
     import matplotlib  # here, not at the top: the pages import this module, rarely draw
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(_FIG_W, _FIG_H), facecolor="white")
-        ax = fig.add_axes((0.01, 0.085, 0.98, 0.775))
-        aspect = (0.98 * _FIG_W) / (0.775 * _FIG_H)
-        box = _extent(center, zoom, aspect)
-        ax.set_facecolor(SEA)
         ordered = values.reindex(regions["code"].to_numpy())
         legend = legend_classes(ordered, scheme, percent, palette)
-        shapes = regions[["code", "geometry"]].copy()
-        shapes["fill"] = [legend.fill_of(int(i)) for i in legend.index]
-        shapes = _clip(_to_mercator(shapes), box)
-        if outlines is not None:
-            land = _clip(_to_mercator(outlines[["geometry"]]), box)
-            land.plot(ax=ax, color=LAND, edgecolor=LAND_EDGE, linewidth=0.4, zorder=1)
-        if len(shapes):
-            shapes.plot(ax=ax, color=shapes["fill"].tolist(), edgecolor="white",
-                        linewidth=0.35, zorder=2)
-            chosen = shapes[shapes["code"] == selected]
-            if len(chosen):
-                chosen.plot(ax=ax, facecolor="none", edgecolor="black", linewidth=2.2, zorder=3)
-        ax.set_xlim(box[0], box[1])
-        ax.set_ylim(box[2], box[3])
-        ax.set_aspect("equal")
-        _bare(ax)
-        for spine in ax.spines.values():
-            spine.set_edgecolor("#bbbbbb")
+        fills = [legend.fill_of(int(i)) for i in legend.index]
+        fig, ax = _map_axes(regions, fills, selected, outlines, center, zoom)
         handles = [Patch(facecolor=f, edgecolor="#999999", label=lab)
                    for lab, f in zip(legend.labels, legend.fills, strict=True)]
         handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#999999",
@@ -163,22 +151,233 @@ def map_figure(
         leg_title = f"{legend_title}\n{unit}" if unit and not same else legend_title
         ax.legend(handles=handles, title=leg_title, loc="lower right", fontsize=12,
                   title_fontsize=12, framealpha=0.93, alignment="left")
-        fig.text(0.012, 0.955, title, fontsize=24, fontweight="bold", va="top")
-        fig.text(0.012, 0.895, subtitle, fontsize=14, color="#333333", va="top")
-        foot = list(attribution)
-        if note:
-            foot.insert(0, note)
-        fig.text(0.012, 0.012, "\n".join(textwrap.fill(t, 170) for t in foot), fontsize=8.5,
-                 color="#333333", va="bottom")
-        fig.text(0.988, 0.955, f"SSE Atlas · {dt.date.today().isoformat()}", fontsize=10,
-                 color="#555555", ha="right", va="top")
+        _frame_texts(fig, title, subtitle, attribution, note)
+    return fig
+
+
+def _map_axes(
+    regions: gpd.GeoDataFrame,
+    fills: Sequence[str],
+    selected: str,
+    outlines: gpd.GeoDataFrame | None,
+    center: tuple[float, float] | None,
+    zoom: int | None,
+) -> tuple[Figure, Axes]:
+    """The 16:9 figure and its map axes: background outlines, regions in `fills` (one per row
+    of `regions`), the selected region outlined, framed as the live map at `center`/`zoom`."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(_FIG_W, _FIG_H), facecolor="white")
+    ax = fig.add_axes((0.01, 0.085, 0.98, 0.775))
+    aspect = (0.98 * _FIG_W) / (0.775 * _FIG_H)
+    box = _extent(center, zoom, aspect)
+    ax.set_facecolor(SEA)
+    shapes = regions[["code", "geometry"]].copy()
+    shapes["fill"] = list(fills)
+    shapes = _clip(_to_mercator(shapes), box)
+    if outlines is not None:
+        land = _clip(_to_mercator(outlines[["geometry"]]), box)
+        land.plot(ax=ax, color=LAND, edgecolor=LAND_EDGE, linewidth=0.4, zorder=1)
+    if len(shapes):
+        shapes.plot(ax=ax, color=shapes["fill"].tolist(), edgecolor="white",
+                    linewidth=0.35, zorder=2)
+        chosen = shapes[shapes["code"] == selected]
+        if len(chosen):
+            chosen.plot(ax=ax, facecolor="none", edgecolor="black", linewidth=2.2, zorder=3)
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_aspect("equal")
+    _bare(ax)
+    for spine in ax.spines.values():
+        spine.set_edgecolor("#bbbbbb")
+    return fig, ax
+
+
+def _frame_texts(fig: Figure, title: str, subtitle: str, attribution: Sequence[str],
+                 note: str) -> None:
+    """Title, subtitle, the attribution footer (after the layer's note) and the date stamp."""
+    fig.text(0.012, 0.955, title, fontsize=24, fontweight="bold", va="top")
+    fig.text(0.012, 0.895, subtitle, fontsize=14, color="#333333", va="top")
+    foot = list(attribution)
+    if note:
+        foot.insert(0, note)
+    fig.text(0.012, 0.012, "\n".join(textwrap.fill(t, 170) for t in foot), fontsize=8.5,
+             color="#333333", va="bottom")
+    fig.text(0.988, 0.955, f"SSE Atlas · {dt.date.today().isoformat()}", fontsize=10,
+             color="#555555", ha="right", va="top")
+
+
+@dataclass(frozen=True)
+class BivariateLegend:
+    """What the square legend shows and each region's colour (same as the live map)."""
+
+    bi: Bivariate
+    fills: list[str]
+    palette: tuple[str, ...]
+    words: list[str]
+    x_labels: list[str]
+    y_labels: list[str]
+    no_data_colour: str
+
+    @property
+    def counts(self) -> list[int]:
+        return self.bi.counts()
+
+
+def bivariate_legend(
+    x: pd.Series,
+    y: pd.Series,
+    *,
+    x_percent: bool = False,
+    y_percent: bool = False,
+    y_unit: str = "",
+    palette: Sequence[str] = BIVARIATE_PALETTE,
+    no_data_colour: str = BIVARIATE_NO_DATA_COLOUR,
+    words: dict | None = None,
+) -> BivariateLegend:
+    """Cells, labels, words and colours exactly as `mapview.bivariate_group` computes them
+    (`words`: x_words, y_words, x_noun, y_noun passed to `bivariate_cell_words`)."""
+    x = pd.to_numeric(x, errors="coerce").reset_index(drop=True)
+    y = pd.to_numeric(y, errors="coerce").reset_index(drop=True)
+    bi = bivariate_classes(x, y, k=math.isqrt(len(palette)))
+    x_labels, y_labels = bivariate_labels(bi, x, y, x_percent=x_percent, y_percent=y_percent,
+                                          y_unit=y_unit)
+    return BivariateLegend(bi, bi.fills(palette, no_data_colour), tuple(palette),
+                           bivariate_words(bi, **(words or {})), x_labels, y_labels,
+                           no_data_colour)
+
+
+#: The square legend's panel, in inches of the 12.8 × 7.2 in figure (the 1920 px PNG is the
+#: same figure at 19.2 × 10.8 in, where the panel is relatively smaller but never crowded).
+_BI_W, _BI_CELL, _BI_PAD = 3.7, 0.6, 0.14
+_BI_FONT = 12
+
+
+def _bivariate_square(fig: Figure, legend: BivariateLegend, x_axis: str, y_axis: str) -> Axes:
+    """Draws the square legend in a white panel at the lower right of the map: need rows high
+    at the top, counts in the swatches, class ranges on both axes, arrowed axis titles, the
+    four corners in words and the 'no data' row. Returns the panel's axes (in inches)."""
+    from matplotlib.patches import FancyBboxPatch, Rectangle
+
+    bi = legend.bi
+    k, cell, pad, font = bi.k, _BI_CELL, _BI_PAD, _BI_FONT
+    cols, rows = bi.cols, bi.rows
+    line = font / 72 * 1.45  # one text line, inches
+    y_title = textwrap.wrap(f"↑ {y_axis}", 34) or [""]
+    x_title = textwrap.wrap(f"{x_axis} →", 34) or [""]
+    x_labels = _two_lines(legend.x_labels)
+    x_label_lines = max((label.count("\n") + 1 for label in x_labels), default=1)
+    corners = bivariate_corners(legend.words, cols, rows, k)
+    width = _BI_W
+    height = (2 * pad + line * len(y_title) + 0.04 + cell * len(rows) + 0.06
+              + line * 0.85 * x_label_lines + line * len(x_title) + 0.1
+              + line * (len(corners) + 1))
+    panel = fig.add_axes((1 - 0.014 - width / _FIG_W, 0.10, width / _FIG_W, height / _FIG_H),
+                         zorder=5)
+    panel.set_xlim(0, width)
+    panel.set_ylim(0, height)
+    panel.set_axis_off()
+    panel.add_patch(FancyBboxPatch((0, 0), width, height,
+                                   boxstyle="round,pad=0,rounding_size=0.08",
+                                   facecolor="white", edgecolor="#bbbbbb", alpha=0.93,
+                                   clip_on=False))
+    top = height - pad
+    for i, text in enumerate(y_title):
+        panel.text(pad, top - i * line, text, fontsize=font, fontweight="bold", va="top")
+    top -= line * len(y_title) + 0.04
+    left = width - pad - cell * len(cols)
+    for j, (r, y_label) in enumerate(reversed(list(zip(rows, legend.y_labels, strict=True)))):
+        y0 = top - (j + 1) * cell
+        panel.text(left - 0.08, y0 + cell / 2, y_label, fontsize=font - 1, ha="right",
+                   va="center")
+        for m, c in enumerate(cols):
+            fill = legend.palette[r * k + c]
+            panel.add_patch(Rectangle((left + m * cell, y0), cell, cell, facecolor=fill,
+                                      edgecolor="white", linewidth=1.2))
+            panel.text(left + (m + 0.5) * cell, y0 + cell / 2, str(legend.counts[r * k + c]),
+                       fontsize=font - 1, ha="center", va="center", color=ink(fill))
+    top -= cell * len(rows) + 0.06
+    for m, label in enumerate(x_labels):
+        panel.text(left + (m + 0.5) * cell, top, label, fontsize=font - 2, ha="center",
+                   va="top", linespacing=1.0)
+    top -= line * 0.85 * x_label_lines
+    for i, text in enumerate(x_title):
+        panel.text(width - pad, top - i * line, text, fontsize=font, fontweight="bold",
+                   ha="right", va="top")
+    top -= line * len(x_title) + 0.1
+    keyed = [(legend.palette[c], text) for c, text in corners]
+    keyed.append((legend.no_data_colour, f"no data ({bi.no_data} regions)"))
+    box = line * 0.7
+    for i, (fill, text) in enumerate(keyed):
+        y0 = top - (i + 0.5) * line
+        panel.add_patch(Rectangle((pad, y0 - box / 2), box, box, facecolor=fill,
+                                  edgecolor="#999999", linewidth=0.8))
+        panel.text(pad + box + 0.1, y0, text, fontsize=font, va="center")
+    return panel
+
+
+def _two_lines(labels: Sequence[str]) -> list[str]:
+    """'12.5 – 25.3' → '12.5 –\n25.3': x ranges fit under a swatch."""
+    return [label.replace(" – ", " –\n") for label in labels]
+
+
+def bivariate_figure(
+    regions: gpd.GeoDataFrame,
+    x: pd.Series,
+    y: pd.Series,
+    *,
+    title: str,
+    subtitle: str,
+    x_title: str,
+    y_title: str,
+    attribution: Sequence[str],
+    x_percent: bool = False,
+    y_percent: bool = False,
+    y_unit: str = "",
+    x_axis: str = "",
+    y_axis: str = "",
+    words: dict | None = None,
+    palette: Sequence[str] = BIVARIATE_PALETTE,
+    no_data_colour: str = BIVARIATE_NO_DATA_COLOUR,
+    selected: str = "",
+    outlines: gpd.GeoDataFrame | None = None,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    note: str = "",
+) -> Figure:
+    """A 16:9 bivariate map: SSE presence `x` against a need `y` (both indexed by region code)
+    in 3 × 3 classes, with the square legend, title, attribution and date, as `map_figure`.
+
+    `x_axis` / `y_axis` are the legend's axis phrases (default 'more <x_title>', 'higher
+    <y_title>'); `words` the x_words, y_words, x_noun, y_noun of `bivariate_cell_words`.
+    """
+    import matplotlib
+
+    codes = regions["code"].to_numpy()
+    with matplotlib.rc_context(_RC):
+        legend = bivariate_legend(x.reindex(codes), y.reindex(codes), x_percent=x_percent,
+                                  y_percent=y_percent, y_unit=y_unit, palette=palette,
+                                  no_data_colour=no_data_colour, words=words)
+        fig, _ = _map_axes(regions, legend.fills, selected, outlines, center, zoom)
+        _bivariate_square(fig, legend, x_axis or f"more {x_title}", y_axis or f"higher {y_title}")
+        _frame_texts(fig, title, subtitle, attribution, note)
     return fig
 
 
 def map_png(*args, size: str | tuple[int, int] = "1920x1080", **kwargs) -> bytes:
     """`map_figure(...)` as PNG bytes at 1920×1080 or 1280×720, attribution in metadata."""
+    return figure_png(map_figure(*args, **kwargs), size, kwargs)
+
+
+def bivariate_png(*args, size: str | tuple[int, int] = "1920x1080", **kwargs) -> bytes:
+    """`bivariate_figure(...)` as PNG bytes, as `map_png`."""
+    return figure_png(bivariate_figure(*args, **kwargs), size, kwargs)
+
+
+def figure_png(fig: Figure, size: str | tuple[int, int], kwargs: dict) -> bytes:
+    """A map figure as PNG bytes at `size`, with the title, subtitle and attribution of
+    `kwargs` (the figure function's) in the file's metadata."""
     width, height = SIZES[size] if isinstance(size, str) else size
-    fig = map_figure(*args, **kwargs)
     buf = io.BytesIO()
     metadata = {
         "Title": kwargs.get("title", ""),
