@@ -89,7 +89,8 @@ def picker(refs: list[RegionRef], names: dict[RegionRef, str]) -> None:
 
 def comparison(df, filters, refs: list[RegionRef], names: dict[RegionRef, str]) -> None:
     tables = {layer: data.layer_table(layer) for layer in dict.fromkeys(r.layer for r in refs)}
-    table = comparison_table(df, tables, refs, filters, data.source_titles())
+    table = comparison_table(df, tables, refs, filters, data.source_titles(),
+                             policies=data.policies())
     st.subheader("Side by side")
     st.dataframe(table, hide_index=True, column_config=column_config(table))
     labels = [region_label(names[r], r.code) for r in refs]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from atlas.analysis.context import context_figures
 from atlas.analysis.indicators import region_table
 from atlas.model import credits
 from atlas.model.classify import SCHEMES, fmt_number, fmt_percent
@@ -14,7 +15,7 @@ from atlas.model.metrics import DEFAULT_METRIC, METRICS, metrics_for
 from atlas.model.themes import theme_labels
 from atlas.model.views import BASEMAPS
 from atlas.present import offline
-from atlas.present.mapview import base_map, choropleth_group, points_layer
+from atlas.present.mapview import base_map, points_layer
 from atlas.text import inert_markdown as md
 from ui import data, exports, folium_patch, presenter, shell, state, takeaways
 
@@ -64,20 +65,7 @@ def draw_map(df, filters, view, table):
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
     folium_patch.patch_streamlit_folium()
-    titles = presenter.view_titles(view, filters)
-    choropleth, summary = choropleth_group(
-        data.shapes(view.layer),
-        table.set_index("code"),
-        view.metric,
-        title=titles["legend"],
-        unit=titles["unit"],
-        scheme=view.scheme,
-        percent=METRICS[view.metric].percent,
-        selected=view.region,
-        palette=presenter.palette(),
-        large_legend=presenter.on(),
-        note=view.legend_note,
-    )
+    choropleth, summary = presenter.regions_group(view, filters, table)
     groups = [choropleth]
     if view.points:
         groups.append(points_layer(df, mask(df, filters), data.popups, data.source_titles()))
@@ -125,6 +113,11 @@ def side_panel(view, table) -> None:
     st.metric(f"Population{year}", fmt_number(r["population"]))
     st.metric("Rank in layer", f"{int(r['rank_in_layer'])} of {len(table)}")
     st.metric("Share of the country's initiatives", fmt_percent(r["share_of_country"]))
+    for ind in dict.fromkeys(i for i in (METRICS[view.metric].indicator, view.need) if i):
+        fig = next((c for c in context_figures(table, view.layer, view.region)
+                    if c.indicator == ind), None)
+        if fig is not None:
+            st.metric(f"{fig.label}, {fig.year}", fig.value_text(), help=fig.source)
     st.page_link("pages/region.py", label="Open the region profile", icon="📍")
     if st.button("Clear selection"):
         state.set_view(region="")

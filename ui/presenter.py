@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from atlas.analysis.need import SHORT_CAVEAT
 from atlas.model import credits
 from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST
+from atlas.model.context import INDICATORS
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
@@ -22,6 +24,7 @@ from atlas.present.mapview import (
     EUROPE_CENTER,
     EUROPE_ZOOM,
     base_map,
+    bivariate_group,
     choropleth_group,
     esc,
     points_layer,
@@ -95,10 +98,36 @@ def view_titles(view: MapView, filters: Filters) -> dict[str, str]:
     metric = METRICS[view.metric]
     legend = metric.title(labels.get(view.theme, view.theme) if view.metric_theme else None)
     unit = metric.unit
+    title = legend
+    if view.bivariate:
+        title = f"{legend} against {INDICATORS[view.need].title().lower()}"
     parts = [LAYERS[view.layer].label]
     if not filters.is_empty():
         parts.append(filters.describe(labels))
-    return {"title": legend, "legend": legend, "unit": unit, "subtitle": " · ".join(parts)}
+    return {"title": title, "legend": legend, "unit": unit, "subtitle": " · ".join(parts)}
+
+
+def regions_group(view: MapView, filters: Filters, table) -> tuple:
+    """The regions' layer of a view and its summary: a choropleth of the metric, or with
+    `need` the bivariate map of SSE presence against it (same words live, in stories, PNG)."""
+    titles = view_titles(view, filters)
+    shapes, indexed = data.shapes(view.layer), table.set_index("code")
+    if not view.bivariate:
+        return choropleth_group(
+            shapes, indexed, view.metric, title=titles["legend"], unit=titles["unit"],
+            scheme=view.scheme, percent=METRICS[view.metric].percent, selected=view.region,
+            palette=palette(), large_legend=on(), note=view.legend_note)
+    need = INDICATORS[view.need]
+    share = METRICS[view.metric].percent
+    return bivariate_group(
+        shapes, indexed, view.metric, view.need, x_title=titles["legend"],
+        y_title=need.title(), x_percent=share, y_unit=need.unit,
+        x_axis=("higher " if share else "more ") + titles["legend"].lower(),
+        y_axis=("lower " if need.need == "low" else "higher ") + need.title().lower(),
+        x_words=("low", "medium", "high") if share else ("few", "some", "many"),
+        x_noun="share" if share else "initiatives", y_noun="need", selected=view.region,
+        large_legend=on(), y_reverse=need.need == "low",
+        note=f"{SHORT_CAVEAT} {view.legend_note} {METRICS[view.need].legend_note}".strip())
 
 
 def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") -> dict:
@@ -110,20 +139,7 @@ def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") 
     from streamlit_folium import st_folium  # imported at run time so tests can replace it
 
     folium_patch.patch_streamlit_folium()
-    titles = view_titles(view, filters)
-    choropleth, summary = choropleth_group(
-        data.shapes(view.layer),
-        table.set_index("code"),
-        view.metric,
-        title=titles["legend"],
-        unit=titles["unit"],
-        scheme=view.scheme,
-        percent=METRICS[view.metric].percent,
-        selected=view.region,
-        palette=palette(),
-        large_legend=on(),
-        note=view.legend_note,
-    )
+    choropleth, summary = regions_group(view, filters, table)
     groups = [choropleth]
     if view.points:
         df = data.initiatives()

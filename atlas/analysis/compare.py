@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from atlas.analysis.context import policies_for
 from atlas.analysis.indicators import category_mix, region_table, theme_mix
+from atlas.model.context import INDICATORS, flag_column, missing_column
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS, THEME_SHARE_PREFIX
@@ -40,6 +42,9 @@ HEADERS = {
     "regions_in_country": "Regions of the country in layer",
     "share_of_country": "Share of the country's initiatives",
 }
+POLICIES_REGIONAL = "SSE policies: regional"
+POLICIES_NATIONAL = "SSE policies: national"
+REGIONAL_SCOPES = ("this region", "wider region", "part of this region")
 SHARE_PREFIX = THEME_SHARE_PREFIX
 RECORDS_PREFIX = "Records from "
 
@@ -113,11 +118,26 @@ def format_refs(refs: Iterable[RegionRef]) -> str:
 # ------------------------------------------------------------------------------ tables
 
 
+def context_headers(columns: Iterable[str]) -> dict[str, str]:
+    """Context columns of a region table → headers: the indicator with its year, its flag;
+    the reason for a missing value is dropped here (the region profile and exports say it)."""
+    out = {}
+    for ind in INDICATORS.values():
+        if ind.id in columns:
+            out[ind.id] = ind.title()
+            out[flag_column(ind.id)] = f"{ind.title()}: flag"
+            out[missing_column(ind.id)] = ""
+    return out
+
+
 def display(table: pd.DataFrame) -> pd.DataFrame:
-    """region_table columns renamed for people, in HEADERS order (other columns kept after)."""
+    """region_table columns renamed for people, in HEADERS order (other columns kept after;
+    context indicators with their flags, as `context_headers` names them)."""
+    context = context_headers(table.columns)
+    drop = [c for c, header in context.items() if not header and c in table.columns]
     known = [c for c in HEADERS if c in table.columns]
-    rest = [c for c in table.columns if c not in HEADERS]
-    out = table[known + rest].rename(columns=HEADERS).reset_index(drop=True)
+    rest = [c for c in table.columns if c not in HEADERS and c not in drop]
+    out = table[known + rest].rename(columns={**HEADERS, **context}).reset_index(drop=True)
     year = HEADERS["population_year"]
     if year in out:
         out[year] = pd.to_numeric(out[year], errors="coerce").round().astype("Int64")
@@ -170,9 +190,12 @@ def ranking(table: pd.DataFrame, sort_by: str, ascending: bool = False) -> pd.Da
 def comparison_table(
     df: pd.DataFrame, tables: Mapping[str, pd.DataFrame], refs: Sequence[RegionRef],
     f: Filters = Filters(), titles: Mapping[str, str] | None = None,
+    policies: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The chosen regions (any layers, any countries) with the same indicators, one row each,
-    plus how many filtered records each source contributes (`titles` names imports)."""
+    plus how many filtered records each source contributes (`titles` names imports) and, with
+    `policies`, how many SSE policies concern each (its own or a containing region's; its
+    country's). Context indicators are columns where the layer has them."""
     by_layer = {
         layer: layer_indicators(df, tables[layer], layer, f)
         for layer in dict.fromkeys(r.layer for r in refs)
@@ -187,6 +210,10 @@ def comparison_table(
         counts = here.value_counts()
         for source in (*SOURCES, *sorted(set(counts.index) - set(SOURCES))):
             row[RECORDS_PREFIX + source_name(source, titles)] = int(counts.get(source, 0))
+        if policies is not None:
+            scopes = policies_for(policies, ref.layer, ref.code, str(row["Country"]))["scope"]
+            row[POLICIES_REGIONAL] = int(scopes.isin(REGIONAL_SCOPES).sum())
+            row[POLICIES_NATIONAL] = int((scopes == "national").sum())
         rows.append(row)
     columns = [HEADERS[c] for c in HEADERS]
     out = pd.DataFrame(rows).reset_index(drop=True)

@@ -72,7 +72,8 @@ class ContextFigure:
         if self.value is None:
             return f"no data: {self.missing or NOT_COVERED}"
         flag = f" ({self.flag_meaning})" if self.flag else ""
-        return fmt_number(self.value, 1) + flag
+        symbol = INDICATORS[self.indicator].symbol
+        return fmt_number(self.value, 1) + (f" {symbol}" if symbol else "") + flag
 
     def to_json(self) -> dict:
         return {"indicator": self.indicator, "label": self.label, "unit": self.unit,
@@ -124,8 +125,8 @@ def _applies(layer_col: pd.Series, code_col: pd.Series, layer_id: str, code: str
     contains it, one inside it, its country, or the EU for a member state."""
     nuts = layer_col.isin(NUTS_LAYERS)
     if layer_id in NUTS_LAYERS:
-        regional = nuts & (code_col.map(lambda c: bool(c) and (code.startswith(c)
-                                                              or c.startswith(code))))
+        regional = nuts & code_col.map(lambda c: bool(c) and (code.startswith(c)
+                                                             or c.startswith(code))).astype(bool)
     elif layer_id == "countries":
         regional = nuts & code_col.str.startswith(_nuts_country(country))
     else:
@@ -142,8 +143,9 @@ def _nuts_country(iso: str) -> str:
 def _scope(layer_col: pd.Series, code_col: pd.Series, code: str) -> pd.Series:
     """Where a row applies, in words: this region, a wider one, a part of it, country, EU."""
     out = np.select(
-        [layer_col == "eu", layer_col == "countries", code_col == code,
-         code_col.map(lambda c: bool(c) and code.startswith(c))],
+        [(layer_col == "eu").to_numpy(bool), (layer_col == "countries").to_numpy(bool),
+         (code_col == code).to_numpy(bool),
+         code_col.map(lambda c: bool(c) and code.startswith(c)).to_numpy(bool)],
         ["EU", "national", "this region", "wider region"], "part of this region")
     return pd.Series(out, index=layer_col.index)
 

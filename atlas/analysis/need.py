@@ -24,6 +24,9 @@ CAVEAT = (
 
 
 
+SHORT_CAVEAT = ("Few known initiatives may mean missing data: outside the UK the sources are a "
+                "sample.")
+
 
 def need_values(table: pd.DataFrame, indicator: str) -> pd.Series:
     """The indicator oriented so that higher = more need (employment rate, GDP: reversed)."""

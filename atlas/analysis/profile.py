@@ -18,6 +18,7 @@ from atlas.analysis.compare import coverage, coverage_note
 from atlas.analysis.context import ContextFigure, context_figures, figures_for, policies_for
 from atlas.analysis.indicators import category_mix, region_table, theme_mix
 from atlas.model.classify import fmt_number, fmt_percent
+from atlas.model.context import INDICATORS
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import per_100k
@@ -28,6 +29,8 @@ PROFILE_VERSION = 2
 SUMMARY_INDICATORS = ("youth_unemployment", "unemployment", "neet_rate", "gdp_shock_2020")
 POLICY_FIELDS = ("title", "title_en", "number", "date_adopted", "policy_type", "subject",
                  "level", "scope", "region_name", "source_url", "source_quote")
+SCOPE_WORDS = {"this region": "for this region", "wider region": "for a region containing it",
+               "part of this region": "for parts of it", "national": "national", "EU": "EU"}
 FIGURE_FIELDS = ("indicator", "value", "year", "unit", "publisher", "scope", "region_name",
                  "source_url", "source_quote")
 
@@ -165,30 +168,34 @@ class RegionProfile:
         per = (f" ({fmt_number(self.per_100k, 1)} per 100,000 inhabitants)"
                if self.per_100k is not None else "")
         out = [f"{self.name} has {fmt_number(self.initiatives)} known SSE initiatives in the "
-               f"atlas's sources{per}, rank {self.rank_in_layer} of {self.regions_in_layer} "
-               f"{self.layer_label} regions."]
+               f"atlas's sources{per}: rank {self.rank_in_layer} of {self.regions_in_layer} "
+               f"({self.layer_label})."]
         by_id = {c.indicator: c for c in self.context}
         need = [by_id[i] for i in SUMMARY_INDICATORS if i in by_id]
         said = []
         for c in need:
             if c.value is None:
                 continue
-            ref = (f", against a median of {fmt_number(c.eu_median, 1)} across EU regions"
+            ref = (f" (median of EU regions {fmt_number(c.eu_median, 1)})"
                    if c.eu_median is not None else "")
-            said.append(f"{c.label.lower()} {c.year}: {c.value_text()}{ref}")
+            said.append(f"{INDICATORS[c.indicator].words} ({c.year}) {c.value_text()}{ref}")
         if said:
             out.append("Need: " + "; ".join(said) + ".")
         elif need:
             out.append(f"Need indicators: no data ({need[0].missing}).")
+        else:
+            out.append("Need indicators: none for this layer (Eurostat's regional figures are "
+                       "for NUTS 2 and NUTS 3; the UK is in none of them).")
         if len(self.policies):
+            counts = self.policies["scope"].value_counts()
+            parts = [f"{counts[s]} {SCOPE_WORDS[s]}" for s in SCOPE_WORDS if s in counts]
             own = self.policies[self.policies["scope"].isin(["this region", "wider region"])]
-            kinds = self.policies["scope"].value_counts()
-            parts = [f"{n} {scope}" for scope, n in kinds.items()]
+            laws = own[own["policy_type"] == "law"] if "policy_type" in own else own
             first = ""
-            if len(own):
-                p = own.iloc[0]
-                first = (f" — e.g. {p['number'] or p['title']} ({p['date_adopted'][:4]}) on "
-                         f"{str(p['subject']).replace('_', ' ')}")
+            if len(laws if len(laws) else own):
+                p = (laws if len(laws) else own).iloc[0]
+                first = (f", e.g. {p['number'] or p['title']} of {str(p['date_adopted'])[:4]} "
+                         f"on {str(p['subject']).replace('_', ' ')}")
             out.append(f"Policies supporting SSE: {', '.join(parts)}{first}.")
         else:
             out.append("No SSE policy is recorded for this region or its country in the "

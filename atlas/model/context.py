@@ -54,15 +54,16 @@ CONTEXT_SOURCES: dict[str, ContextSource] = {
     for s in (
         ContextSource("ryb2026_labour", "Eurostat Regional Yearbook 2026, chapter 4: labour market",
                       "Regional Yearbook 2026",
-                      "https://ec.europa.eu/eurostat/web/products-eurostat-news/w/"
-                      "regional-yearbook"),
+                      "https://github.com/eurostat/eurostat-map/tree/"
+                      "403c6498139e/examples/RYB"),
         ContextSource("nama_10r_3gdp", "Eurostat, GDP at current market prices by NUTS 3 region",
                       "nama_10r_3gdp",
                       "https://ec.europa.eu/eurostat/databrowser/view/nama_10r_3gdp/default/"
                       "table"),
         ContextSource("ure2026_gdp_change", "Eurostat, Urban-rural Europe 2026: change in GDP "
                       "per inhabitant 2013–2023", "Urban-rural Europe 2026",
-                      "https://ec.europa.eu/eurostat/web/rural-development"),
+                      "https://github.com/eurostat/eurostat-map/tree/"
+                      "dbc724fbe6bb/examples/URE/2026/data"),
     )
 }
 
@@ -81,7 +82,14 @@ class Indicator:
 
     @property
     def words(self) -> str:
-        return self.short or self.label.lower()
+        return self.short or self.label
+
+    @property
+    def symbol(self) -> str:
+        """The unit as a value's suffix: '%', 'pp' or '' (PPS and others say it in words)."""
+        if self.unit.startswith("%"):
+            return "%"
+        return "pp" if self.unit.startswith("percentage points") else ""
 
     def title(self) -> str:
         """Legend and column title: label and year."""

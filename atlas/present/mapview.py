@@ -476,6 +476,13 @@ def bivariate_legend_html(
     )
 
 
+def _reversed_labels(classes, fmt: Callable[[float], str]) -> list[str]:
+    """Range labels of classes computed on negated values, in the values' own units."""
+    lows = (classes.lower, *classes.bounds[:-1])
+    return [f"{fmt(-up)} – {fmt(-low)}" if up != low else fmt(-up)
+            for low, up in zip(lows, classes.bounds, strict=True)]
+
+
 def bivariate_group(
     shapes: MapShapes,
     table: pd.DataFrame,
@@ -498,6 +505,7 @@ def bivariate_group(
     no_data_colour: str = BIVARIATE_NO_DATA_COLOUR,
     large_legend: bool = False,
     note: str = "",
+    y_reverse: bool = False,
 ) -> tuple[folium.FeatureGroup, dict]:
     """Regions coloured by SSE presence (`x_column`, few → many) against a need (`y_column`,
     low → high) in a 3 × 3 square, plus its legend; `table` is indexed by region code.
@@ -510,7 +518,8 @@ def bivariate_group(
     codes = list(shapes.codes)
     xs = table[x_column].reindex(codes).reset_index(drop=True)
     ys = table[y_column].reindex(codes).reset_index(drop=True)
-    bi = bivariate_classes(xs, ys, k=math.isqrt(len(palette)))
+    yc = -ys if y_reverse else ys  # a low value is the high need (employment rate, GDP)
+    bi = bivariate_classes(xs, yc, k=math.isqrt(len(palette)))
     fills = bi.fills(palette, no_data_colour)
     words = bivariate_words(bi, x_words=x_words, y_words=y_words, x_noun=x_noun, y_noun=y_noun)
     x_fmt = fmt_percent if x_percent else fmt_number
@@ -535,8 +544,10 @@ def bivariate_group(
     ]
     group = folium.FeatureGroup(name="regions", control=False)
     _RegionLayer(shapes, props).add_to(group)
-    x_labels, y_labels = bivariate_labels(bi, xs, ys, x_percent=x_percent, y_percent=y_percent,
+    x_labels, y_labels = bivariate_labels(bi, xs, yc, x_percent=x_percent, y_percent=y_percent,
                                           y_unit=y_unit)
+    if y_reverse:
+        y_labels = _reversed_labels(bi.y, y_fmt)
     counts = bi.counts()
     _Legend(bivariate_legend_html(
         x_axis or f"more {x_title}", y_axis or f"higher {y_title}", counts, palette, x_labels,

@@ -125,7 +125,8 @@ def with_context(regions: pd.DataFrame, context: pd.DataFrame, layer_id: str) ->
         rows = here[here["indicator"] == ind].drop_duplicates("code").set_index("code")
         codes = out["code"]
         out[ind] = codes.map(rows["value"]).astype("float64").to_numpy()
-        out[flag_column(ind)] = codes.map(rows["flag"]).fillna("").to_numpy(dtype=object)
+        flags = codes.map(rows["flag"]).astype(object)
+        out[flag_column(ind)] = flags.where(flags.notna(), "").to_numpy(dtype=object)
         reason = codes.map(rows["missing"]).to_numpy(dtype=object)
         listed = codes.isin(rows.index).to_numpy()
         out[missing_column(ind)] = np.where(
