@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from atlas import paths
+from atlas.build.context import OUTPUT_FILES as CONTEXT_OUTPUTS
 from atlas.build.stats import collect
 from atlas.model.provenance import REQUIRED, read_sidecar, sha256_of
 from atlas.model.schema import COLUMN_NAMES
@@ -79,7 +80,9 @@ def test_stats_json_contract():
 def test_every_shipped_file_has_a_complete_sidecar():
     files = [p for folder in (paths.DATA_DIR, paths.GEO_DIR) for p in folder.iterdir()
              if p.is_file() and not p.name.endswith(".meta.yaml")]
-    assert len(files) >= 9
+    assert len(files) >= 14
+    # the files of the context step (atlas.build.context) are among them
+    assert set(CONTEXT_OUTPUTS) <= {p.name for p in files}
     for path in files:
         meta = yaml.safe_load(path.with_name(path.name + ".meta.yaml").read_text())
         assert all(meta.get(k) not in (None, "") for k in REQUIRED), path.name

@@ -2,10 +2,14 @@
 
 Named steps, each logged, in the spirit of Our World in Data's ETL:
 1. layers      regional geometries + population → geo/<layer>.parquet  (atlas.geo.regions)
-2. read        each initiative source → schema rows; rejected rows kept with a reason
-3. assign      point-in-polygon join of every point to each layer → code_<layer> columns
-4. country     ISO country from the point, else from the source's address
-5. write       data/initiatives.parquet, data/rejected.csv, data/unmapped_categories.csv,
+2. context     regional context on the shipped NUTS codes → data/context.parquet (labour
+               market 2025, GDP 2019-2021 with the 2020 shock and recovery, GDP change
+               2013-23), data/typologies.parquet, data/degurba.parquet, data/policies.csv,
+               data/official_figures.csv, each with a sidecar  (atlas.build.context)
+3. read        each initiative source → schema rows; rejected rows kept with a reason
+4. assign      point-in-polygon join of every point to each layer → code_<layer> columns
+5. country     ISO country from the point, else from the source's address
+6. write       data/initiatives.parquet, data/rejected.csv, data/unmapped_categories.csv,
                each with a `.meta.yaml` sidecar (origin, licence, attribution, sha256)
 """
 
@@ -18,6 +22,7 @@ import pandas as pd
 
 from atlas import paths
 from atlas.build import layers as layer_builder
+from atlas.build.context import build_context
 from atlas.build.sources import SourceResult, read_coopsuk, read_susy
 from atlas.geo.join import place
 from atlas.model.layers import LAYERS
@@ -37,7 +42,8 @@ def read_sources(shared: Path) -> list[SourceResult]:
 
 def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Path | None = None,
           log=print) -> dict:
-    """Run every step; returns the per-source accounting (also in the initiatives sidecar)."""
+    """Run every step; returns the per-source accounting (also in the initiatives sidecar) and,
+    under "context", the report of the context step (`atlas.build.context.build_context`)."""
     shared = shared or paths.SHARED_SOURCES
     data_dir = data_dir or paths.DATA_DIR
     geo_dir = geo_dir or paths.GEO_DIR
@@ -46,10 +52,18 @@ def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Pat
     data_dir.mkdir(parents=True, exist_ok=True)
     geo_dir.mkdir(parents=True, exist_ok=True)
 
-    log("step 1/5 layers: building regional geometries and population")
+    log("step 1/6 layers: building regional geometries and population")
     layers = layer_builder.build_layers(shared, geo_dir)
 
-    log("step 2/5 read: initiative sources")
+    log("step 2/6 context: labour market, GDP, typologies, degree of urbanisation, SSE "
+        "policies and official figures")
+    context = build_context(
+        shared, data_dir,
+        {lid: set(layers[lid]["code"]) for lid in ("countries", "nuts1", "nuts2", "nuts3")},
+        log=log,
+    )
+
+    log("step 3/6 read: initiative sources")
     results = read_sources(shared)
     report: dict = {"sources": {}}
     for r in results:
@@ -65,16 +79,16 @@ def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Pat
         log(f"  {r.source}: read {r.read}, kept {r.kept} ({with_point} with coordinates, "
             f"{r.kept - with_point} without, each with a reason), rejected {len(r.rejected)}")
 
-    log("step 3/5 assign: point-in-polygon join to every layer")
+    log("step 4/6 assign: point-in-polygon join to every layer")
     rows = pd.concat([r.rows for r in results], ignore_index=True)
     rows = place(rows, layers)
-    log("step 4/5 country: from the point, else from the source address")
+    log("step 5/6 country: from the point, else from the source address")
     table = conform(rows)
     for layer in LAYERS.values():
         share = table[layer.column].notna().mean()
         log(f"  {layer.id}: {share:.1%} of initiatives assigned")
 
-    log("step 5/5 write: data files and sidecars")
+    log("step 6/6 write: data files and sidecars")
     out = data_dir / paths.INITIATIVES_FILE
     table.to_parquet(out, index=False, compression="zstd")
     write_sidecar(
@@ -129,6 +143,7 @@ def build(shared: Path | None = None, data_dir: Path | None = None, geo_dir: Pat
         rows=len(um),
         steps=["read", "themes: categories whose mapping row lists no theme"],
     )
+    report["context"] = context
     report["initiatives"] = len(table)
     report["with_theme"] = int((table["themes"].map(len) > 0).sum())
     log(f"done: {len(table)} initiatives, {report['with_theme']} with a theme")
