@@ -16,7 +16,7 @@ import pandas as pd
 
 from atlas.analysis.context import policies_for
 from atlas.analysis.indicators import category_mix, region_table, theme_mix
-from atlas.model.context import INDICATORS, flag_column, missing_column
+from atlas.model.context import INDICATORS, flag_column, missing_column, year_column
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS, THEME_SHARE_PREFIX
@@ -127,6 +127,7 @@ def context_headers(columns: Iterable[str]) -> dict[str, str]:
             out[ind.id] = ind.title()
             out[flag_column(ind.id)] = f"{ind.title()}: flag"
             out[missing_column(ind.id)] = ""
+            out[year_column(ind.id)] = ""
     return out
 
 

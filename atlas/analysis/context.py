@@ -25,6 +25,7 @@ from atlas.model.context import (
     flag_words,
     indicators_for,
     missing_column,
+    year_column,
 )
 from atlas.model.filters import Filters
 
@@ -32,9 +33,6 @@ NUTS_LAYERS = ("nuts1", "nuts2", "nuts3")
 EU = "EU"
 
 
-def context_columns(layer_id: str) -> list[str]:
-    """Every context column a layer's region table carries."""
-    return [c for i in indicators_for(layer_id) for c in (i, flag_column(i), missing_column(i))]
 
 
 @dataclass(frozen=True)
@@ -108,10 +106,12 @@ def context_figures(table: pd.DataFrame, layer_id: str, code: str) -> list[Conte
             values = pd.to_numeric(table[ind], errors="coerce")
             flag, missing = str(r.get(flag_column(ind), "") or ""), str(
                 r.get(missing_column(ind), "") or "")
+        year = r.get(year_column(ind))
+        year = INDICATORS[ind].year if year is None or pd.isna(year) else int(year)
         value = _num(values.loc[r.name])
         ranks = values.rank(ascending=False, method="min")
         out.append(ContextFigure(
-            ind, value, INDICATORS[ind].year, flag if value is not None else "",
+            ind, value, year, flag if value is not None else "",
             "" if value is not None else (missing or NOT_COVERED),
             int(ranks.loc[r.name]) if value is not None else None, int(values.notna().sum()),
             _num(values[same].median()) if values[same].notna().any() else None,

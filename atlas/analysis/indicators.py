@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from atlas.model.context import NO_CONTEXT, flag_column, missing_column
+from atlas.model.context import NO_CONTEXT, flag_column, missing_column, year_column
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
@@ -61,11 +61,12 @@ def has_theme(df: pd.DataFrame, theme: str) -> np.ndarray:
 
 def _carry_context(out: pd.DataFrame, regions: pd.DataFrame, indicator: str) -> None:
     """Copy a context indicator's columns from the layer table (see analysis.context)."""
-    for column in (indicator, flag_column(indicator), missing_column(indicator)):
+    for column in (indicator, flag_column(indicator), missing_column(indicator),
+                   year_column(indicator)):
         if column in regions:
             out[column] = regions[column].to_numpy()
         else:
-            out[column] = np.nan if column == indicator else (
+            out[column] = np.nan if column in (indicator, year_column(indicator)) else (
                 NO_CONTEXT if column == missing_column(indicator) else "")
 
 

@@ -38,9 +38,13 @@ import openpyxl
 import pandas as pd
 from slugify import slugify
 
+from atlas import paths
 from atlas.build.population import EUROSTAT_TO_ISO2
 from atlas.ingest.values import normalise_country
+from atlas.model.context import INDICATORS
 from atlas.model.provenance import write_sidecar
+from atlas.paths import CONTEXT_FILE, DEGURBA_FILE, POLICIES_FILE, TYPOLOGIES_FILE
+from atlas.store.context import CONTEXT_COLUMNS, DEGURBA_COLUMNS, TYPOLOGY_COLUMNS
 
 CONTEXT_DIR = Path("eurostat-regional-context")
 SSE_DIR = Path("sse-policies-and-statistics")
@@ -53,18 +57,9 @@ AROPE_DEGURBA_FILE = CONTEXT_DIR / "ure2026_arope_degurba_2025.json"
 POLICIES_SOURCE = SSE_DIR / "sse_policies.csv"
 FIGURES_SOURCE = SSE_DIR / "sse_official_stats.csv"
 
-CONTEXT_FILE = "context.parquet"
-TYPOLOGIES_FILE = "typologies.parquet"
-DEGURBA_FILE = "degurba.parquet"
-POLICIES_FILE = "policies.csv"
-FIGURES_FILE = "official_figures.csv"
+FIGURES_FILE = paths.OFFICIAL_FIGURES_FILE
 OUTPUT_FILES = (CONTEXT_FILE, TYPOLOGIES_FILE, DEGURBA_FILE, POLICIES_FILE, FIGURES_FILE)
 
-CONTEXT_COLUMNS = ("layer", "code", "indicator", "value", "year", "flag", "missing", "source")
-TYPOLOGY_COLUMNS = ("code", "urban_rural", "coastal", "mountain", "island", "border",
-                    "metropolitan", "capital")  # fmt: skip
-DEGURBA_COLUMNS = ("country", "indicator", "degurba", "sex", "value", "year", "missing",
-                   "source")  # fmt: skip
 POLICY_COLUMNS = ("country", "region_name", "nuts_code", "level", "policy_type", "title",
                   "title_en", "number", "date_adopted", "subject", "source_url", "source_quote")
 FIGURE_COLUMNS = ("country", "region_name", "nuts_code", "indicator", "value", "year", "unit",
@@ -193,20 +188,11 @@ LABOUR_HEADER = {0: "NUTS", 1: "Region name", 2: "Value", 3: "Flag", 5: "Year"}
 LABOUR_YEAR = 2025  # the reference year of the yearbook's maps; the Year column overrides it
 GDP_UNIT = "PPS_EU27_2020_HAB"
 GDP_YEARS = (2019, 2020, 2021)
-GDP_INDICATORS = {
-    "gdp_pps_per_inhabitant": {
-        "label": "GDP per inhabitant in purchasing power standards (PPS), 2021",
-        "unit": "PPS per inhabitant", "year": 2021},
-    "gdp_pps_per_inhabitant_2019": {
-        "label": "GDP per inhabitant in purchasing power standards (PPS), 2019",
-        "unit": "PPS per inhabitant", "year": 2019},
-    "gdp_shock_2020": {
-        "label": "Change in GDP per inhabitant (PPS), 2019 to 2020: the COVID shock",
-        "unit": "% change", "year": 2020},
-    "gdp_recovery_2021": {
-        "label": "Change in GDP per inhabitant (PPS), 2020 to 2021: the recovery",
-        "unit": "% change", "year": 2021},
-}  # fmt: skip
+GDP_INDICATORS = {  # label and unit: atlas.model.context.INDICATORS (one home)
+    i: {"label": INDICATORS[i].label, "unit": INDICATORS[i].unit, "year": INDICATORS[i].year}
+    for i in ("gdp_pps_per_inhabitant", "gdp_pps_per_inhabitant_2019", "gdp_shock_2020",
+              "gdp_recovery_2021")
+}
 GDP_NOTE = ("PPS per inhabitant at current prices: a change includes price changes and the "
             "region's position against the EU average, not only real (volume) growth")
 

@@ -156,6 +156,12 @@ def missing_column(indicator_id: str) -> str:
     return f"{indicator_id}:missing"
 
 
+def year_column(indicator_id: str) -> str:
+    """The year of each region's value: the source's, which may differ from the indicator's
+    reference year (a few long-term unemployment values are from 2023 or 2024)."""
+    return f"{indicator_id}:year"
+
+
 def flag_words(flag: object) -> str:
     """'d; u' → 'd: definition differs; u: low reliability' ('' for no flag)."""
     if not isinstance(flag, str) or not flag.strip():

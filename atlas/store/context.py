@@ -23,11 +23,14 @@ from atlas.model.context import (
     flag_column,
     indicators_for,
     missing_column,
+    year_column,
 )
 
 CONTEXT_COLUMNS = ("layer", "code", "indicator", "value", "year", "flag", "missing", "source")
 TYPOLOGY_COLUMNS = ("code", "urban_rural", "coastal", "mountain", "island", "border",
                     "metropolitan", "capital")
+DEGURBA_COLUMNS = ("country", "indicator", "degurba", "sex", "value", "year", "missing",
+                   "source")
 POLICY_COLUMNS = ("id", "country", "region_name", "nuts_code", "layer", "code", "level",
                   "policy_type", "title", "title_en", "number", "date_adopted", "subject",
                   "source_url", "source_quote")
@@ -127,6 +130,8 @@ def with_context(regions: pd.DataFrame, context: pd.DataFrame, layer_id: str) ->
         out[ind] = codes.map(rows["value"]).astype("float64").to_numpy()
         flags = codes.map(rows["flag"]).astype(object)
         out[flag_column(ind)] = flags.where(flags.notna(), "").to_numpy(dtype=object)
+        out[year_column(ind)] = codes.map(rows["year"]).astype("Float64").astype("Int64") \
+            .to_numpy()
         reason = codes.map(rows["missing"]).to_numpy(dtype=object)
         listed = codes.isin(rows.index).to_numpy()
         out[missing_column(ind)] = np.where(
