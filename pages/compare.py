@@ -109,7 +109,7 @@ def comparison(df, filters, refs: list[RegionRef], names: dict[RegionRef, str]) 
             f"Europe. See the columns {md(', '.join(records))} before comparing countries.",
             icon="ℹ️")
     prov = exports.about(f"Comparison of {', '.join(str(r) for r in refs)}", filters,
-                         data.facets()["sources"], notes=[SHARE_NOTE])
+                         data.facets()["sources"], notes=[SHARE_NOTE], context=True)
     geometry = [exports.region_geometries(r.layer, [r.code])[0] for r in refs]
     exports.downloads("c_compare", "comparison", {"Comparison": table, "Themes": long}, prov,
                       geojson=partial(regions_geojson, table, geometry, prov))

@@ -186,7 +186,8 @@ def profile(df, filters, layer: str, code: str) -> None:
                   "Structures": structures, "Activities": activities, "Sources": cov,
                   **territory_tables}
         prov = exports.about(f"Profile of {p.name} ({code}, {LAYERS[layer].label})", filters,
-                             data.facets()["sources"], layer=layer, notes=[SHARE_NOTE, note])
+                             data.facets()["sources"], layer=layer, notes=[SHARE_NOTE, note],
+                             context=True)
         st.write("Every table of this profile, with sources, licences and the filters used.")
         geometry = exports.region_geometries(layer, [code])
         exports.downloads("r_profile", f"{code} profile", tables, prov,

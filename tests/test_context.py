@@ -27,7 +27,7 @@ from atlas.model.context import (
 )
 from atlas.model.filters import Filters, from_params, mask
 from atlas.model.metrics import METRICS, metrics_for
-from atlas.model.views import view_from_params
+from atlas.model.views import MapView, view_from_params
 from atlas.store.context import layer_typology, with_context
 
 
@@ -79,7 +79,7 @@ def test_region_table_carries_context_as_metrics_on_their_layers_only():
     assert "gdp_change_2013_2023" in metrics_for("nuts3")
     assert "gdp_change_2013_2023" not in metrics_for("nuts2")
     assert METRICS["unemployment"].indicator == "unemployment"
-    assert "Eurostat" in METRICS["unemployment"].legend_note
+    assert "Eurostat" in MapView(layer="nuts2", metric="unemployment").legend_note
 
 
 def test_the_context_panel_ranks_and_compares_with_medians_of_regions():

@@ -55,6 +55,17 @@ def test_brief_credits_list_shipped_imported_layer_and_outlines():
     assert len(credits.brief_credits("countries")) == len(credits.source_credits()) + 1
 
 
+def test_the_territory_is_credited_from_its_sidecars():
+    rows = credits.context_credits()
+    assert len(rows) == len(credits.CONTEXT_FILES)
+    assert any("Eurostat" in r.attribution for r in rows)
+    assert any("source link" in r.attribution for r in rows)  # the compiled policies/figures
+    assert "Source: Eurostat (nama_10r_3gdp)" in credits.data_line()
+    gdp = credits.context_source("nama_10r_3gdp")
+    assert gdp.attribution == "Source: Eurostat (nama_10r_3gdp)" and "CC BY 4.0" in gdp.licence
+    assert credits.context_source("nope").licence == "not recorded"
+
+
 def test_the_footer_line_credits_initiatives_first_then_every_layer():
     line = credits.data_line()
     assert line.startswith("Data: SUSY / TransforMap")

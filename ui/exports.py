@@ -16,6 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from atlas.analysis.compare import SHARE_PREFIX, display
+from atlas.model import credits
+from atlas.model.context import indicators_for
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYERS, geo_file
 from atlas.model.themes import theme_labels
@@ -39,9 +41,12 @@ def about(
     layer: str | None = None,
     extra_filter: str = "",
     notes: Sequence[str] = (),
+    context: bool = False,
 ) -> Provenance:
-    """Provenance of a page's export: its filters in words, the sources it draws on, and the
-    layer's boundary/population credits for regional tables."""
+    """Provenance of a page's export: its filters in words, the sources it draws on, the
+    layer's boundary/population credits for regional tables, and the territory's sources
+    (Eurostat context, policies, official figures) for a layer that has context indicators
+    or with `context`."""
     described = filters.describe(theme_labels())
     if extra_filter:
         described = f"{described}; {extra_filter}"
@@ -55,6 +60,7 @@ def about(
         layer_file=geo_file(layer) if layer else None,
         notes=notes,
         imported=imported,
+        data_files=credits.CONTEXT_FILES if context or (layer and indicators_for(layer)) else (),
     )
 
 
@@ -119,7 +125,7 @@ def layer_table_frame(table: pd.DataFrame, theme: str | None = None) -> pd.DataF
     frame = table.copy()
     if theme and "theme_share" in frame:
         frame = frame.rename(columns={"theme_share": SHARE_PREFIX + theme_labels()[theme]})
-    return display(frame.drop(columns=["theme_share"], errors="ignore"))
+    return display(frame.drop(columns=["theme_share"], errors="ignore"), reasons=True)
 
 
 def layer_downloads(

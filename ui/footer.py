@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.model import credits
+from atlas.model.layers import LAYER_IDS
 from atlas.model.sources import SOURCES
 from atlas.text import inert_markdown
 from ui import data
@@ -17,10 +18,7 @@ def render() -> None:
         f"Attribution: {s.attribution}."
         for s in SOURCES.values()
     ]
-    geo_credits = sorted(
-        {m["attribution"] for m in data.sidecars() if m.get("file", "").endswith(".parquet")
-         and m["file"] != "initiatives.parquet"}
-    )
+    geo_credits = sorted({credits.layer_credit(lid).attribution for lid in LAYER_IDS})
     with st.expander("Sources, licences and attributions", expanded=False):
         st.markdown("Initiatives:\n\n" + "\n".join(f"- {line}" for line in lines))
         for source in data.imported_sources():  # user text: shown as plain text, never markup
@@ -29,6 +27,10 @@ def render() -> None:
                     f"Licence: {source.license}. Attribution: {source.attribution}.")
         st.markdown("Boundaries and population:\n\n"  # sidecar text: data, shown as written
                     + "\n".join(f"- {inert_markdown(credit)}" for credit in geo_credits))
+        st.markdown("The territory (need, typologies, SSE policies and official figures):\n\n"
+                    + "\n".join(f"- {inert_markdown(c.title)}. Licence: "
+                                 f"{inert_markdown(c.licence)}. {inert_markdown(c.attribution)}"
+                                 for c in credits.context_credits()))
         st.caption(
             "Every shipped file has a `.meta.yaml` sidecar (origin, licence, build steps, "
             "sha256) in `data/` and `geo/`. NUTS boundaries: non-commercial use under the "

@@ -18,7 +18,7 @@ from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
 from atlas.model.themes import theme_labels
-from atlas.model.views import MapView
+from atlas.model.views import MapView, context_note
 from atlas.present import offline
 from atlas.present.mapview import (
     EUROPE_CENTER,
@@ -127,7 +127,7 @@ def regions_group(view: MapView, filters: Filters, table) -> tuple:
         x_words=("low", "medium", "high") if share else ("few", "some", "many"),
         x_noun="share" if share else "initiatives", y_noun="need", selected=view.region,
         large_legend=on(), y_reverse=need.need == "low",
-        note=f"{SHORT_CAVEAT} {view.legend_note} {METRICS[view.need].legend_note}".strip())
+        note=f"{SHORT_CAVEAT} {view.legend_note} {context_note(view.need)}".strip())
 
 
 def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") -> dict:

@@ -118,23 +118,23 @@ def format_refs(refs: Iterable[RegionRef]) -> str:
 # ------------------------------------------------------------------------------ tables
 
 
-def context_headers(columns: Iterable[str]) -> dict[str, str]:
-    """Context columns of a region table → headers: the indicator with its year, its flag;
-    the reason for a missing value is dropped here (the region profile and exports say it)."""
+def context_headers(columns: Iterable[str], reasons: bool = False) -> dict[str, str]:
+    """Context columns of a region table → headers: the indicator with its year, its flag
+    and, with `reasons` (exports), why a value is missing; '' = left out."""
     out = {}
     for ind in INDICATORS.values():
         if ind.id in columns:
             out[ind.id] = ind.title()
             out[flag_column(ind.id)] = f"{ind.title()}: flag"
-            out[missing_column(ind.id)] = ""
+            out[missing_column(ind.id)] = f"{ind.title()}: why no data" if reasons else ""
             out[year_column(ind.id)] = ""
     return out
 
 
-def display(table: pd.DataFrame) -> pd.DataFrame:
+def display(table: pd.DataFrame, reasons: bool = False) -> pd.DataFrame:
     """region_table columns renamed for people, in HEADERS order (other columns kept after;
     context indicators with their flags, as `context_headers` names them)."""
-    context = context_headers(table.columns)
+    context = context_headers(table.columns, reasons)
     drop = [c for c, header in context.items() if not header and c in table.columns]
     known = [c for c in HEADERS if c in table.columns]
     rest = [c for c in table.columns if c not in HEADERS and c not in drop]

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from atlas.model import credits
 from atlas.model.classify import fmt_number
 from atlas.model.context import (
-    CONTEXT_SOURCES,
     EU27,
     INDICATORS,
     NO_CONTEXT,
@@ -59,7 +59,7 @@ class ContextFigure:
 
     @property
     def source(self) -> str:
-        return CONTEXT_SOURCES[INDICATORS[self.indicator].source].credit
+        return credits.context_source(INDICATORS[self.indicator].source).attribution
 
     @property
     def flag_meaning(self) -> str:
@@ -80,7 +80,7 @@ class ContextFigure:
                 "rank": self.rank, "ranked": self.ranked,
                 "country_median": self.country_median, "eu_median": self.eu_median,
                 "source": self.source,
-                "source_url": CONTEXT_SOURCES[INDICATORS[self.indicator].source].url}
+                "source_title": credits.context_source(INDICATORS[self.indicator].source).title}
 
 
 def _num(value) -> float | None:

@@ -36,45 +36,12 @@ EU27 = frozenset(
 
 
 @dataclass(frozen=True)
-class ContextSource:
-    """A Eurostat dataset as the app credits it next to each figure."""
-
-    id: str
-    title: str
-    code: str  # the Eurostat dataset or publication code
-    url: str
-
-    @property
-    def credit(self) -> str:
-        return f"Source: Eurostat ({self.code})"
-
-
-CONTEXT_SOURCES: dict[str, ContextSource] = {
-    s.id: s
-    for s in (
-        ContextSource("ryb2026_labour", "Eurostat Regional Yearbook 2026, chapter 4: labour market",
-                      "Regional Yearbook 2026",
-                      "https://github.com/eurostat/eurostat-map/tree/"
-                      "403c6498139e/examples/RYB"),
-        ContextSource("nama_10r_3gdp", "Eurostat, GDP at current market prices by NUTS 3 region",
-                      "nama_10r_3gdp",
-                      "https://ec.europa.eu/eurostat/databrowser/view/nama_10r_3gdp/default/"
-                      "table"),
-        ContextSource("ure2026_gdp_change", "Eurostat, Urban-rural Europe 2026: change in GDP "
-                      "per inhabitant 2013–2023", "Urban-rural Europe 2026",
-                      "https://github.com/eurostat/eurostat-map/tree/"
-                      "dbc724fbe6bb/examples/URE/2026/data"),
-    )
-}
-
-
-@dataclass(frozen=True)
 class Indicator:
     id: str
     label: str
     unit: str
     year: int
-    source: str  # a CONTEXT_SOURCES id
+    source: str  # the source's id in the context sidecar (atlas.model.credits.context_source)
     layers: tuple[str, ...] = ("nuts2",)
     need: str = "high"  # which end means more need: "high", "low" or "" (neither)
     short: str = ""  # a few words for sentences and axis titles ("youth unemployment")

@@ -62,6 +62,38 @@ def source_credits() -> list[Credit]:
     return [Credit(s.title, s.license, s.attribution) for s in SOURCES.values()]
 
 
+CONTEXT_FILES = (paths.CONTEXT_FILE, paths.TYPOLOGIES_FILE, paths.DEGURBA_FILE,
+                 paths.POLICIES_FILE, paths.OFFICIAL_FIGURES_FILE)
+
+
+def context_credits() -> list[Credit]:
+    """The territory's sources (Eurostat context, typologies, the compiled SSE policies and
+    official figures), from their sidecars in `data/`; files not shipped are left out."""
+    out = []
+    for name in CONTEXT_FILES:
+        try:
+            meta = sidecar(paths.DATA_DIR / name)
+        except FileNotFoundError:
+            continue
+        out.append(Credit(_flat(meta.get("title", name)), _flat(meta.get("license")),
+                          _flat(meta.get("attribution"))))
+    return out
+
+
+def context_source(source_id: str) -> Credit:
+    """One upstream source of the shipped context (an `Indicator.source`), as the context
+    sidecar lists it: what every figure of that indicator is credited with."""
+    try:
+        sources = sidecar(paths.DATA_DIR / paths.CONTEXT_FILE).get("sources") or []
+    except FileNotFoundError:
+        sources = []
+    for src in sources:
+        if src.get("id") == source_id:
+            return Credit(_flat(src.get("title")), _flat(src.get("license")),
+                          _flat(src.get("attribution")))
+    return Credit(source_id, "not recorded", f"Source: {source_id} (no sidecar: rebuild)")
+
+
 def initiatives_line() -> str:
     """One line crediting the shipped initiatives (from their sidecar)."""
     try:
@@ -102,12 +134,14 @@ def map_attributions(layer_ids: Sequence[str] = LAYER_IDS) -> list[str]:
 
 def data_line() -> str:
     """Every source on one line, initiatives first: the footer of every page."""
-    return "Data: " + " · ".join([*(s.attribution for s in SOURCES.values()), *_layer_parts()])
+    return "Data: " + " · ".join([*(s.attribution for s in SOURCES.values()), *_layer_parts(),
+                                  *_parts(c.attribution for c in context_credits())])
 
 
 def brief_credits(layer_id: str, imported: Sequence[tuple[str, str, str]] = ()) -> list[Credit]:
     """Every source behind a region brief: initiatives (shipped, then `imported` (title,
-    licence, attribution)), the layer, and the country outlines."""
+    licence, attribution)), the layer, and the country outlines (the territory's sources are
+    `context_credits`, printed with the brief's territory page)."""
     rows = [*source_credits(), *(Credit(*c) for c in imported), layer_credit(layer_id)]
     if layer_id != "countries":
         rows.append(layer_credit("countries"))

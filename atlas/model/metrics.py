@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from atlas.model.context import CONTEXT_SOURCES, INDICATORS, Indicator
+from atlas.model.context import INDICATORS, Indicator
 from atlas.model.layers import LAYER_IDS
 
 PER = 100_000
@@ -81,9 +81,10 @@ METRICS: dict[str, Metric] = {
 
 
 def _context_metric(ind: Indicator) -> Metric:
+    """A context indicator as a metric; its legend credits the source from the context
+    sidecar (MapView.legend_note), so the credit has one home."""
     return Metric(ind.id, ind.title(), ind.unit, lambda t, column=ind.id: t[column],
-                  layers=ind.layers, indicator=ind.id,
-                  legend_note=f"{CONTEXT_SOURCES[ind.source].credit}, {ind.year}.")
+                  layers=ind.layers, indicator=ind.id)
 
 
 METRICS.update({i: _context_metric(ind) for i, ind in INDICATORS.items()})

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from atlas.model import credits
 from atlas.model.classify import DEFAULT_SCHEME, SCHEMES
 from atlas.model.context import INDICATORS, need_indicators
 from atlas.model.layers import DEFAULT_LAYER, LAYERS
@@ -62,6 +63,8 @@ class MapView:
         notes = []
         if METRICS[self.metric].legend_note:
             notes.append(METRICS[self.metric].legend_note)
+        if METRICS[self.metric].indicator:
+            notes.append(context_note(METRICS[self.metric].indicator))
         if LAYERS[self.layer].note:
             notes.append(LAYERS[self.layer].note)
         return " ".join(notes)
@@ -81,6 +84,12 @@ class MapView:
         if not METRICS[self.metric].needs_theme:
             out.pop("theme", None)
         return out
+
+
+def context_note(indicator: str) -> str:
+    """The credit and year of a context indicator, for legends: from its sidecar."""
+    ind = INDICATORS[indicator]
+    return f"{credits.context_source(ind.source).attribution}, {ind.year}."
 
 
 def _first(params: Mapping[str, Sequence[str] | str], key: str) -> str | None:

@@ -174,11 +174,13 @@ def provenance(
     notes: Sequence[str] = (),
     today: dt.date | None = None,
     imported: Mapping[str, tuple[str, str, str]] | None = None,
+    data_files: Sequence[str] = (),
 ) -> Provenance:
     """Provenance of an export built from `source_ids` (SOURCES ids, or imported datasets whose
     (title, licence, attribution) `imported` gives) and, for regional tables, the layer file
-    `layer_file` (its sidecar gives boundary and population credits). The build date is the
-    one recorded in the shipped files' sidecars."""
+    `layer_file` (its sidecar gives boundary and population credits) and the shipped
+    `data_files` it also draws on (context, policies, official figures: their sidecars'
+    credits). The build date is the one recorded in the shipped files' sidecars."""
     by_file = {str(m.get("file")): m for m in sidecars}
     sources = []
     for source in dict.fromkeys(source_ids):
@@ -196,6 +198,12 @@ def provenance(
         sources.append((str(meta.get("title", layer_file)), str(meta.get("license", "")),
                         str(meta.get("attribution", ""))))
         dates.append(str(meta.get("date", "")))
+    for name in data_files:
+        if name in by_file:
+            meta = by_file[name]
+            sources.append((" ".join(str(meta.get("title", name)).split()),
+                            " ".join(str(meta.get("license", "")).split()),
+                            " ".join(str(meta.get("attribution", "")).split())))
     built = max((d for d in dates if d), default="unknown")
     return Provenance(
         title=title,
