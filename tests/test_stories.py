@@ -13,6 +13,7 @@ from atlas.model.filters import Filters, from_params
 from atlas.model.layers import LAYER_IDS
 from atlas.model.views import MapView, view_from_params
 from atlas.store import stories
+from atlas.store.context import load_context
 from atlas.store.initiatives import facet_values, load_initiatives
 from atlas.store.stories import Story, StoryError, View
 
@@ -202,3 +203,19 @@ def test_example_story_quotes_real_figures(shipped):
     soc = counts["social_services"]
     assert f"{soc['susy']:,} of the {by_source['susy']:,} SUSY initiatives" in notes[4]
     assert f"{soc.sum():,} initiatives in the atlas provide social" in notes[5]
+
+
+def test_example_story_quotes_context_figures_from_the_shipped_context(shipped):
+    """The need step: the highest youth unemployment and the example region's figures, read
+    straight from data/context.parquet and the initiatives (not through the story builder)."""
+    df, _ = shipped
+    view = stories.loads(PATH.read_bytes())[0].views[-1]
+    assert view.map.need == "youth_unemployment" and view.map.metric == "per_100k"
+    ctx = load_context()
+    youth = ctx[(ctx["layer"] == "nuts2") & (ctx["indicator"] == "youth_unemployment")]
+    top = youth.sort_values(["value", "code"], ascending=[False, True]).iloc[0]
+    assert f"({top['code']}): {top['value']:.1f} %" in view.note
+    example = youth.set_index("code").loc[view.map.region]
+    known = int((df["code_nuts2"] == view.map.region).sum())
+    assert f"({view.map.region}): {example['value']:.1f} % youth unemployment and {known} known" \
+        in view.note

@@ -15,7 +15,9 @@ from collections.abc import Callable
 import pandas as pd
 
 from atlas.analysis.indicators import region_table, theme_counts
+from atlas.analysis.need import need_table
 from atlas.model.classify import fmt_number, fmt_percent
+from atlas.model.context import flag_column, flag_words
 from atlas.model.filters import Filters
 from atlas.model.themes import theme_labels
 from atlas.model.views import MapView
@@ -50,6 +52,8 @@ def facts(df: pd.DataFrame, layer_table: Callable[[str], pd.DataFrame]) -> dict:
                          theme="social_services")
     uk_soc = region_table(df, layer_table("uk_regions"), "uk_regions",
                           Filters(themes=("social_services",)))
+    youth = region_table(df, layer_table("nuts2"), "nuts2")
+    need = need_table(youth, "youth_unemployment", "per_100k")
     return {
         "total": len(df),
         "susy": len(susy),
@@ -65,6 +69,14 @@ def facts(df: pd.DataFrame, layer_table: Callable[[str], pd.DataFrame]) -> dict:
         "prox_share": prox.set_index("code").loc[prox_top["code"]],
         "soc_country_share": _top(soc_c, "theme_share", MIN_SAMPLE),
         "uk_soc": _top(uk_soc, "initiatives"),
+        "youth_top": _top(youth.assign(initiatives=1), "youth_unemployment"),
+        "youth_gap": int(need["gap"].sum()),
+        "youth_ranked": len(need),
+        # the most populous of them: an example a room recognises
+        "youth_gap_top": (need[need["gap"]].assign(
+            population=need.loc[need["gap"], "code"].map(youth.set_index("code")["population"]))
+            .sort_values(["population", "code"], ascending=[False, True]).iloc[0]
+            if need["gap"].any() else None),
     }
 
 
@@ -72,8 +84,33 @@ def _share(part: int, whole: int) -> str:
     return fmt_percent(part / whole) if whole else "no data"
 
 
+def _need_view(f: dict) -> View:
+    """Known SSE next to need: youth unemployment 2025 (Eurostat) on a bivariate map."""
+    top, gap = f["youth_top"], f["youth_gap_top"]
+    flag = top[flag_column("youth_unemployment")]
+    flagged = f" ({flag_words(flag)})" if flag else ""
+    example = (f" The most populous of them is {gap['name']} ({gap['code']}): "
+               f"{fmt_number(gap['youth_unemployment'], 1)} % youth unemployment and "
+               f"{fmt_number(gap['initiatives'])} known initiatives." if gap is not None else "")
+    return View(
+        title="Need and known SSE: young people out of work",
+        subtitle="Initiatives per 100,000 inhabitants against youth unemployment (15–29), 2025",
+        note=(
+            f"Youth unemployment in 2025 (Eurostat) is highest in {top['name']} "
+            f"({top['code']}): {fmt_number(top['youth_unemployment'], 1)} %{flagged}. "
+            f"{fmt_number(f['youth_gap'])} of {fmt_number(f['youth_ranked'])} NUTS 2 regions "
+            "combine the highest third of youth unemployment with the lowest third of known "
+            f"initiatives per inhabitant.{example} Few known initiatives may mean missing "
+            "data: ask who works there before concluding there is no SSE."
+        ),
+        map=MapView(layer="nuts2", metric="per_100k", need="youth_unemployment", points=False,
+                    region=str(gap["code"]) if gap is not None else "", **CENTRAL_EUROPE),
+    )
+
+
 def build(f: dict) -> Story:
-    """The example story from `facts()`: six views around the round-table themes."""
+    """The example story from `facts()`: six views around the round-table themes, and one of
+    known SSE against need."""
     n = fmt_number
     label = theme_labels()
     emp, prox, soc = "employment", "proximity", "social_services"
@@ -159,6 +196,7 @@ def build(f: dict) -> Story:
             map=MapView(layer="uk_regions", metric="initiatives", region=str(us["code"]), **UK),
             filters=Filters(themes=(soc,)),
         ),
+        _need_view(f),
     ]
     return Story(
         id=STORY_ID,
@@ -174,13 +212,10 @@ def build(f: dict) -> Story:
 
 def example_story() -> Story:
     """Build the example story from the shipped data files."""
-    from atlas.geo.regions import load_layer
+    from atlas.store.context import context_layer_table
     from atlas.store.initiatives import load_initiatives
 
-    def table(layer_id: str) -> pd.DataFrame:
-        return pd.DataFrame(load_layer(layer_id).drop(columns="geometry"))
-
-    return build(facts(load_initiatives(), table))
+    return build(facts(load_initiatives(), context_layer_table))
 
 
 def main() -> int:
