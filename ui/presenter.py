@@ -99,8 +99,10 @@ def view_titles(view: MapView, filters: Filters) -> dict[str, str]:
     legend = metric.title(labels.get(view.theme, view.theme) if view.metric_theme else None)
     unit = metric.unit
     title = legend
-    if view.bivariate:
-        title = f"{legend} against {INDICATORS[view.need].title().lower()}"
+    if view.bivariate:  # one line on a 1280×720 screen
+        need = INDICATORS[view.need]
+        short = "SSE initiatives per 100k" if view.metric == "per_100k" else legend
+        title = f"{short} against {need.words}, {need.year}"
     parts = [LAYERS[view.layer].label]
     if not filters.is_empty():
         parts.append(filters.describe(labels))
@@ -121,13 +123,13 @@ def regions_group(view: MapView, filters: Filters, table) -> tuple:
     share = METRICS[view.metric].percent
     return bivariate_group(
         shapes, indexed, view.metric, view.need, x_title=titles["legend"],
-        y_title=need.title(), x_percent=share, y_unit=need.unit,
+        y_title=need.title(), x_percent=share, y_unit=need.symbol,
         x_axis=("higher " if share else "more ") + titles["legend"].lower(),
         y_axis=("lower " if need.need == "low" else "higher ") + need.title().lower(),
         x_words=("low", "medium", "high") if share else ("few", "some", "many"),
         x_noun="share" if share else "initiatives", y_noun="need", selected=view.region,
         large_legend=on(), y_reverse=need.need == "low",
-        note=f"{SHORT_CAVEAT} {view.legend_note} {context_note(view.need)}".strip())
+        note=f"{SHORT_CAVEAT} {context_note(view.need)}")
 
 
 def view_map(filters: Filters, view: MapView, table, *, key: str = "story_map") -> dict:
