@@ -23,6 +23,7 @@ from atlas.analysis.compare import (
     region_mixes,
     theme_multiples,
 )
+from atlas.model.context import TYPOLOGY_RULE
 from atlas.model.layers import LAYERS
 from atlas.model.themes import load_themes
 from atlas.present.exports import SHARE_NOTE, regions_geojson
@@ -123,6 +124,10 @@ def ranking_section(df, filters) -> None:
                          format_func=widgets.layer_label)
     themes = [t.id for t in load_themes() if t.round_table]
     table = layer_indicators(df, data.layer_table(layer), layer, filters, themes)
+    if filters.areas or filters.traits:  # rank the regions of that territory only
+        keep = data.region_typology(layer, filters).reindex(table["Code"], fill_value=False)
+        table = table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+        st.caption(md(TYPOLOGY_RULE))
     numeric = [c for c in table.columns if c not in ("Region", "Code", "Country")
                and table[c].dtype.kind in "fiu"]
     sort_by = c2.selectbox("Sort by", numeric, key="c_rank_sort", index=numeric.index(PER_100K))

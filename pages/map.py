@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from atlas.analysis.context import context_figures
-from atlas.analysis.indicators import region_table
 from atlas.model import credits
 from atlas.model.classify import SCHEMES, fmt_number, fmt_percent
 from atlas.model.context import INDICATORS, need_indicators
@@ -101,7 +100,9 @@ def side_panel(view, table) -> None:
         return
     rows = table[table["code"] == view.region]
     if rows.empty:
-        st.warning(f"Region {md(view.region)} is not in the {LAYERS[view.layer].label} layer.")
+        known = view.region in data.region_codes()[view.layer]
+        st.warning(f"Region {md(view.region)} is outside the territory filter." if known else
+                   f"Region {md(view.region)} is not in the {LAYERS[view.layer].label} layer.")
         return
     r = rows.iloc[0]  # names and codes are data: shown as written, never as markup
     st.subheader(md(r["name"]))
@@ -133,8 +134,7 @@ def main() -> None:
     if view.region and view.region not in data.region_codes()[view.layer]:
         state.set_view(region="")
         view = state.current_view()
-    table = region_table(df, data.layer_table(view.layer), view.layer, filters,
-                         theme=view.metric_theme)
+    table = data.region_figures(df, view.layer, filters, theme=view.metric_theme)
     state.write_url(filters, view)
     left, right = st.columns([3, 1])
     with left:

@@ -8,7 +8,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from atlas.analysis.indicators import region_table
 from atlas.analysis.need import CAVEAT, GAP, missing_summary, need_table
 from atlas.model.classify import BIVARIATE_PALETTE
 from atlas.model.context import INDICATORS, TYPOLOGY_RULE, need_indicators
@@ -93,12 +92,7 @@ def main() -> None:
     controls(state.current_view())
     view = state.current_view()
     need, sse = view.need, view.metric
-    table = region_table(df, data.layer_table(view.layer), view.layer, filters,
-                         theme=view.metric_theme)
-    if filters.areas or filters.traits:
-        keep = data.region_typology(view.layer, filters).reindex(table["code"],
-                                                                 fill_value=False).to_numpy(bool)
-        table = table[keep].reset_index(drop=True)
+    table = data.region_figures(df, view.layer, filters, theme=view.metric_theme)
     labels = theme_labels()
     sse_title = METRICS[sse].title(labels.get(view.theme) if view.metric_theme else None)
     rows = need_table(table, need, sse)

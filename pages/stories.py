@@ -12,7 +12,6 @@ from dataclasses import replace
 
 import streamlit as st
 
-from atlas.analysis.indicators import region_table
 from atlas.build.story_example import STORY_ID as EXAMPLE_ID
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYERS
@@ -173,8 +172,8 @@ def player(story: Story) -> None:
     filters, view = state.current_filters(), state.current_view()
     titles = presenter.view_titles(view, filters)
     presenter.header(saved.title, saved.subtitle or titles["subtitle"])
-    table = region_table(data.initiatives(), data.layer_table(view.layer), view.layer, filters,
-                         theme=view.metric_theme)
+    table = data.region_figures(data.initiatives(), view.layer, filters,
+                                theme=view.metric_theme)
     left, right = st.columns([3, 1.15])
     with right:
         prev_col, next_col = st.columns(2)

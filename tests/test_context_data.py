@@ -21,6 +21,7 @@ from atlas.store.context import (
     load_context,
     load_official_figures,
     load_policies,
+    load_typologies,
 )
 from atlas.store.initiatives import load_initiatives
 from atlas.text import inert_markdown as md
@@ -160,3 +161,20 @@ def test_every_policy_is_shipped_with_a_source():
     assert len(policies) == 56
     assert policies["source_url"].str.match(r"https?://").all()
     assert policies["source_quote"].str.len().gt(0).all()
+
+
+def test_a_territory_filter_greys_out_regions_outside_it_on_the_map():
+    typ = load_typologies()
+    italian = typ[typ["code"].str.startswith("IT")]
+    rural = italian.loc[italian["urban_rural"] == "predominantly rural", "code"].iloc[0]
+    urban = italian.loc[italian["urban_rural"] == "predominantly urban", "code"].iloc[0]
+    at = open_page(None, {"layer": "nuts3", "area": "rural", "region": urban, "points": "0"})
+    assert any("outside the territory filter" in w.value for w in at.warning)
+    at = open_page(None, {"layer": "nuts3", "area": "rural", "region": rural, "points": "0"})
+    assert "Initiatives (with filters)" in {m.label for m in at.metric}
+
+
+def test_compare_ranks_only_the_regions_of_the_territory_filter():
+    every = open_page("pages/compare.py", {}).dataframe[-1].value
+    rural = open_page("pages/compare.py", {"area": "rural"}).dataframe[-1].value
+    assert 0 < len(rural) < len(every)

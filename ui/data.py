@@ -17,6 +17,7 @@ import streamlit as st
 
 from atlas import paths
 from atlas.analysis.context import typology_match
+from atlas.analysis.indicators import region_table
 from atlas.geo.regions import background_outlines, load_layer
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYER_IDS, geo_file
@@ -232,6 +233,23 @@ def region_typology(layer_id: str, filters: Filters) -> pd.Series:
     typo = _layer_typology(layer_id, _mtime(paths.TYPOLOGIES_FILE),
                            _mtime(geo_file("nuts3"), paths.GEO_DIR))
     return typology_match(typo, filters)
+
+
+def region_figures(df: pd.DataFrame, layer_id: str, filters: Filters,
+                   theme: str | None = None) -> pd.DataFrame:
+    """The layer's region table for the pages (atlas.analysis.indicators.region_table), without
+    the regions a territory filter leaves out: they read "no data" on maps and are not ranked
+    (a region outside "rural" is not a rural region with 0 initiatives)."""
+    table = region_table(df, layer_table(layer_id), layer_id, filters, theme=theme)
+    if filters.areas or filters.traits:
+        keep = region_typology(layer_id, filters).reindex(table["code"], fill_value=False)
+        table = table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+        table["rank_in_layer"] = table["initiatives"].rank(ascending=False, method="min")
+        table["rank_in_country"] = table.groupby("country")["initiatives"].rank(
+            ascending=False, method="min")
+        table[["rank_in_layer", "rank_in_country"]] = table[
+            ["rank_in_layer", "rank_in_country"]].astype(int)
+    return table
 
 
 def official_figures() -> pd.DataFrame:
