@@ -69,7 +69,12 @@ def run_profile_command(args) -> int:
     from atlas.analysis.profile import build_profile
     from atlas.model.filters import from_params
     from atlas.model.layers import LAYERS
-    from atlas.store.context import context_layer_table, load_official_figures, load_policies
+    from atlas.store.context import (
+        context_layer_table,
+        load_degurba,
+        load_official_figures,
+        load_policies,
+    )
     from atlas.store.initiatives import facet_values, load_initiatives
     from atlas.text import clip
 
@@ -98,7 +103,8 @@ def run_profile_command(args) -> int:
         return 2
     profile = build_profile(df, regions, layer_id, code, filters, countries,
                             policies=load_policies(args.data_dir),
-                            figures=load_official_figures(args.data_dir))
+                            figures=load_official_figures(args.data_dir),
+                            degurba=load_degurba(args.data_dir))
     if args.json:
         print(json.dumps(profile.to_json(), ensure_ascii=False))
     else:

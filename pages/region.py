@@ -82,6 +82,11 @@ def territory(p: RegionProfile) -> dict:
             st.caption(f"No Eurostat context indicator for the {LAYERS[p.layer].label} layer: "
                        "they exist for NUTS 2 (labour market, GDP) and NUTS 3 (GDP); the UK is "
                        "in none of the Eurostat files (no data, not 0).")
+        if len(p.degurba):
+            st.dataframe(p.degurba, hide_index=True)
+            st.caption("National figures by degree of urbanisation, 2025 (Eurostat, Urban-rural "
+                       "Europe 2026): the country's cities, towns and rural areas, not this "
+                       "region's. EU: the EU as a whole.")
     with tabs[1]:
         if len(pol):
             st.dataframe(pol, hide_index=True, column_config=link)
@@ -94,7 +99,8 @@ def territory(p: RegionProfile) -> dict:
         st.caption("As published: years and definitions differ between sources (e.g. ISTAT "
                    "vs RUNTS counts of social co-operatives), so they are listed side by side, "
                    "never added up or ranked as one series.")
-    return {"Context": ctx, "Policies": pol, "Official figures": fig}
+    return {"Context": ctx, "By degree of urbanisation": p.degurba, "Policies": pol,
+            "Official figures": fig}
 
 
 def main() -> None:
@@ -120,7 +126,7 @@ def profile(df, filters, layer: str, code: str) -> None:
     regions = data.layer_table(layer)
     p = build_profile(df, regions, layer, code, filters, countries=data.layer_table("countries"),
                       titles=data.source_titles(), policies=data.policies(),
-                      figures=data.official_figures())
+                      figures=data.official_figures(), degurba=data.degurba())
     country = widgets.country_name(p.country)
     labels = theme_labels()
     st.header(widgets.md(p.name))

@@ -19,6 +19,7 @@ from atlas.model.context import INDICATORS, flag_column
 from atlas.store.context import (
     context_layer_table,
     load_context,
+    load_degurba,
     load_official_figures,
     load_policies,
     load_typologies,
@@ -178,3 +179,16 @@ def test_compare_ranks_only_the_regions_of_the_territory_filter():
     every = open_page("pages/compare.py", {}).dataframe[-1].value
     rural = open_page("pages/compare.py", {"area": "rural"}).dataframe[-1].value
     assert 0 < len(rural) < len(every)
+
+
+def test_degree_of_urbanisation_figures_are_the_raw_json(shared_source, initiatives):
+    raw = json.loads(shared_source(
+        "eurostat-regional-context/ure2026_unemployment_degurba_2025.json").read_text())
+    italy = next(r for r in raw["data"] if r["country"] == "Italy")["total"]
+    profile = build_profile(initiatives, context_layer_table("nuts2"), "nuts2", "ITF4",
+                            degurba=load_degurba())
+    row = profile.degurba[(profile.degurba["Where"] == "IT")
+                          & profile.degurba["Indicator"].str.startswith("Unemployment")].iloc[0]
+    assert row["Rural areas"] == pytest.approx(float(italy["rural"]))
+    assert row["Cities"] == pytest.approx(float(italy["cities"]))
+    assert {r["Where"] for r in profile.to_json()["degurba"]} == {"IT", "EU"}

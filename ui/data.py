@@ -28,6 +28,7 @@ from atlas.store.catalogue import catalogue as make_catalogue
 from atlas.store.context import (
     layer_typology,
     load_context,
+    load_degurba,
     load_official_figures,
     load_policies,
     load_typologies,
@@ -233,6 +234,16 @@ def region_typology(layer_id: str, filters: Filters) -> pd.Series:
     typo = _layer_typology(layer_id, _mtime(paths.TYPOLOGIES_FILE),
                            _mtime(geo_file("nuts3"), paths.GEO_DIR))
     return typology_match(typo, filters)
+
+
+@st.cache_resource(show_spinner=False)
+def _degurba(version: float) -> pd.DataFrame:
+    return load_degurba()
+
+
+def degurba() -> pd.DataFrame:
+    """Unemployment and poverty by country × degree of urbanisation (atlas.store.context)."""
+    return _degurba(_mtime(paths.DEGURBA_FILE))
 
 
 def region_figures(df: pd.DataFrame, layer_id: str, filters: Filters,

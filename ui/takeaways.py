@@ -81,11 +81,11 @@ def brief_maker(layer_id: str, code: str, filters: Filters) -> Callable[[], byte
     link = stories.permalink(stories.View(title="", map=MapView(layer=layer_id, region=code),
                                           filters=filters))
     imported, titles = imported_credits(), data.source_titles()
-    policies, figures = data.policies(), data.official_figures()
+    policies, figures, degurba = data.policies(), data.official_figures(), data.degurba()
 
     def make() -> bytes:
         profile = build_profile(df, table, layer_id, code, filters, countries, titles,
-                                policies=policies, figures=figures)
+                                policies=policies, figures=figures, degurba=degurba)
         return render.region_brief_pdf(
             profile,
             regions=regions,

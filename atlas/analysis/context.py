@@ -225,3 +225,29 @@ def typology_match(typology: pd.DataFrame, f: Filters) -> pd.Series:
         wanted = sum(TRAIT_BIT.get(t, 0) for t in f.traits)
         keep &= (typology["trait_bits"].to_numpy() & wanted) != 0
     return keep
+
+
+DEGURBA_INDICATORS = {"unemployment": "Unemployment rate (%)",
+                      "poverty_or_exclusion": "At risk of poverty or social exclusion (%)"}
+DEGURBA_LABELS = {"cities": "Cities", "towns_suburbs": "Towns and suburbs",
+                  "rural": "Rural areas"}
+
+
+def degurba_for(degurba: pd.DataFrame, country: str) -> pd.DataFrame:
+    """National figures by degree of urbanisation (Eurostat, 2025) for the region's country and
+    the EU: one row per (where, indicator), a column per degree; missing = no data."""
+    rows = degurba[(degurba["sex"] == "total") & degurba["country"].isin([country, EU])]
+    if rows.empty:
+        return pd.DataFrame(columns=["Where", "Indicator", "Year", *DEGURBA_LABELS.values()])
+    wide = rows.pivot_table(index=["country", "indicator", "year"], columns="degurba",
+                            values="value", aggfunc="first").reset_index()
+    wide["_o"] = (wide["country"] == EU).astype(int)
+    wide = wide.sort_values(["_o", "indicator"], ascending=[True, False])
+    out = pd.DataFrame({
+        "Where": wide["country"].to_numpy(),
+        "Indicator": wide["indicator"].map(DEGURBA_INDICATORS).to_numpy(),
+        "Year": wide["year"].to_numpy(),
+    })
+    for key, label in DEGURBA_LABELS.items():
+        out[label] = wide[key].to_numpy() if key in wide else np.nan
+    return out.reset_index(drop=True)

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from atlas.analysis.compare import coverage, coverage_note
-from atlas.analysis.context import ContextFigure, context_figures, figures_for, policies_for
+from atlas.analysis.context import (
+    ContextFigure,
+    context_figures,
+    degurba_for,
+    figures_for,
+    policies_for,
+)
 from atlas.analysis.indicators import category_mix, region_table, theme_mix
 from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.context import INDICATORS
@@ -80,6 +86,8 @@ class RegionProfile:
     context: tuple[ContextFigure, ...] = ()
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)
     official_figures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The country's (and the EU's) unemployment and poverty by degree of urbanisation.
+    degurba: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def layer_label(self) -> str:
@@ -160,6 +168,8 @@ class RegionProfile:
             "context": {c.indicator: c.to_json() for c in self.context},
             "policies": _records(self.policies, POLICY_FIELDS),
             "official_figures": _records(self.official_figures, FIGURE_FIELDS),
+            "degurba": [{k: v if isinstance(v, str) else int(v) if k == "Year" else _float(v)
+                         for k, v in r.items()} for r in self.degurba.to_dict("records")],
             "summary": self.summary(),
         }
 
@@ -258,6 +268,7 @@ def build_profile(
     titles: Mapping[str, str] | None = None,
     policies: pd.DataFrame | None = None,
     figures: pd.DataFrame | None = None,
+    degurba: pd.DataFrame | None = None,
 ) -> RegionProfile:
     """The profile of region `code` of `layer_id` next to its country and all data.
 
@@ -317,4 +328,5 @@ def build_profile(
                   else pd.DataFrame(columns=list(POLICY_FIELDS))),
         official_figures=(figures_for(figures, layer_id, code, country) if figures is not None
                           else pd.DataFrame(columns=list(FIGURE_FIELDS))),
+        degurba=degurba_for(degurba, country) if degurba is not None else pd.DataFrame(),
     )

@@ -58,6 +58,12 @@ def load_context(data_dir: Path | None = None) -> pd.DataFrame:
     return out
 
 
+def load_degurba(data_dir: Path | None = None) -> pd.DataFrame:
+    """Unemployment and poverty-or-exclusion by country × degree of urbanisation, 2025."""
+    path = _folder(data_dir) / paths.DEGURBA_FILE
+    return pd.read_parquet(path) if path.exists() else _empty(DEGURBA_COLUMNS)
+
+
 def load_typologies(data_dir: Path | None = None) -> pd.DataFrame:
     path = _folder(data_dir) / paths.TYPOLOGIES_FILE
     return pd.read_parquet(path) if path.exists() else _empty(TYPOLOGY_COLUMNS)
