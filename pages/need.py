@@ -15,7 +15,7 @@ from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS
 from atlas.model.themes import theme_labels
 from atlas.text import inert_markdown as md
-from ui import data, exports, shell, state
+from ui import data, exports, presenter, shell, state
 
 DEFAULT_NEED = "youth_unemployment"
 SSE_METRICS = ("per_100k", "theme_share")
@@ -69,6 +69,8 @@ def scatter(rows: pd.DataFrame, need: str, sse: str, sse_title: str, selected: s
         .add_params(pick)
         .properties(height=420)
     )
+    if presenter.on():  # readable from the back of the room
+        chart = chart.configure_axis(labelFontSize=16, titleFontSize=18)
     return st.altair_chart(chart, on_select="rerun", selection_mode="region", key="need_scatter",
                            width="stretch")
 
