@@ -1,5 +1,5 @@
 """Take-away downloads: the current map as a PNG (1920×1080, 1280×720) and the selected
-region's one-page PDF brief. Files are drawn only when a button is clicked (callable `data`, run
+region's two-page PDF brief. Files are drawn only when a button is clicked (callable `data`, run
 by Streamlit off the script thread), so the buttons cost nothing on a rerun.
 
 Map page: `takeaways.map_downloads(df, filters, view, table)`.
@@ -103,14 +103,15 @@ def region_downloads(layer_id: str, code: str, filters: Filters, key: str = "reg
     if not code or code not in data.region_codes().get(layer_id, set()):
         return
     st.download_button(
-        "Region brief (PDF, one page)",
+        "Region brief (PDF, two pages)",
         data=brief_maker(layer_id, code, filters),
         file_name=f"sse-atlas-brief-{_slug(code)}-{dt.date.today().isoformat()}.pdf",
         mime="application/pdf",
         key=f"{key}_brief_pdf",
         on_click="ignore",
         icon="📄",
-        help="Headline figures, theme mix, locator map, sources and licences",
+        help="Headline figures, theme mix, locator map, sources and licences; then the "
+        "territory: need indicators, policies in force, official SSE figures",
     )
 
 
@@ -136,4 +137,4 @@ def map_downloads(df: pd.DataFrame, filters: Filters, view: MapView, table: pd.D
             if view.region:
                 region_downloads(view.layer, view.region, filters, key=key)
             else:
-                st.caption("Select a region for its one-page PDF brief.")
+                st.caption("Select a region for its PDF brief.")
