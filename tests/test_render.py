@@ -254,3 +254,19 @@ def test_page_two_keeps_long_text_on_the_page(puglia):
     flat = " ".join(t.get_text() for t in fig.texts)
     assert "more: see the region profile." in flat
 
+
+def test_a_long_title_shrinks_to_stay_clear_of_the_date_stamp(shipped):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    df, layers = shipped
+    kwargs, values = _png_args(df, layers)
+    kwargs["title"] = ("Initiatives per 100,000 inhabitants against young people neither in "
+                       "employment nor in education or training (NEET, 15–29), 2025")
+    fig = render.map_figure(layers["uk_regions"], values, **kwargs)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    title, stamp = fig.texts[0], fig.texts[-1]
+    assert stamp.get_text().startswith("SSE Atlas · ")
+    assert title.get_fontsize() < 24 and title.get_text().endswith("…")
+    assert title.get_window_extent(renderer).x1 < stamp.get_window_extent(renderer).x0
+    short = render.map_figure(layers["uk_regions"], values, **_png_args(df, layers)[0])
+    assert short.texts[0].get_fontsize() == 24

@@ -39,16 +39,40 @@ def imported_credits() -> list[tuple[str, str, str]]:
 def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: str,
                   title: str = "", subtitle: str = "") -> Callable[[], bytes]:
     """A no-argument function drawing the PNG of this view (inputs captured now, on the
-    script thread; drawing happens later, when the button is clicked)."""
+    script thread; drawing happens later, when the button is clicked). A bivariate view
+    (`view.need`) draws the square of SSE presence against need with the live map's titles,
+    axis phrases, words and orientation (`presenter.bivariate_options`)."""
     titles = presenter.view_titles(view, filters)
     regions, outlines = data.layer(view.layer), data.layer("countries")
-    values = table.set_index("code")[view.metric]
+    indexed = table.set_index("code")
+    values = indexed[view.metric]
     palette = presenter.palette()
     note = LAYERS[view.layer].note
     attribution = credits.attribution_lines(view.layer) + [
         f"{name}. Licence: {licence}. Attribution: {credit}"
         for name, licence, credit in imported_credits()
     ]
+    if view.bivariate:
+        options = presenter.bivariate_options(view, filters)
+        words = {k: options.pop(k) for k in presenter.BIVARIATE_WORDS}
+        need = indexed[view.need]
+
+        def make_bivariate() -> bytes:
+            return render.bivariate_png(
+                regions, values, need,
+                title=title or titles["title"],
+                subtitle=subtitle or titles["subtitle"],
+                attribution=attribution,
+                words=words,
+                selected=view.region,
+                outlines=outlines,
+                center=view.center,
+                zoom=view.zoom,
+                size=size,
+                **options,
+            )
+
+        return make_bivariate
 
     def make() -> bytes:
         return render.map_png(

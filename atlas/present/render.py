@@ -41,8 +41,10 @@ from atlas.model.classify import (
     classify,
     colours,
     fmt_number,
+    fmt_percent,
     ink,
     legend_labels,
+    reversed_labels,
 )
 from atlas.model.context import INDICATORS
 from atlas.model.credits import brief_credits
@@ -197,18 +199,30 @@ def _map_axes(
     return fig, ax
 
 
+_TITLE_SIZES = (24, 15)  # points: a long title (a bivariate view's) shrinks to fit, then is cut
+_FOOT_SIZE = 8.5
+
+
 def _frame_texts(fig: Figure, title: str, subtitle: str, attribution: Sequence[str],
-                 note: str) -> None:
-    """Title, subtitle, the attribution footer (after the layer's note) and the date stamp."""
-    fig.text(0.012, 0.955, title, fontsize=24, fontweight="bold", va="top")
+                 note: str) -> float:
+    """Title, subtitle, the attribution footer (after the layer's note) and the date stamp.
+    Returns the top of the footer, as a fraction of the figure's height."""
+    stamp = f"SSE Atlas · {dt.date.today().isoformat()}"
+    room = 0.976 * _FIG_W - _width(stamp, 10) - 0.3
+    size = _TITLE_SIZES[0]
+    while size > _TITLE_SIZES[1] and _width(title, size * _BOLD) > room:
+        size -= 1
+    shown = _wrap(title, room, size, 1, bold=True)[0] if title else title
+    fig.text(0.012, 0.955, shown, fontsize=size, fontweight="bold", va="top")
     fig.text(0.012, 0.895, subtitle, fontsize=14, color="#333333", va="top")
     foot = list(attribution)
     if note:
         foot.insert(0, note)
-    fig.text(0.012, 0.012, "\n".join(textwrap.fill(t, 170) for t in foot), fontsize=8.5,
-             color="#333333", va="bottom")
-    fig.text(0.988, 0.955, f"SSE Atlas · {dt.date.today().isoformat()}", fontsize=10,
-             color="#555555", ha="right", va="top")
+    footer = "\n".join(textwrap.fill(t, 170) for t in foot)
+    fig.text(0.012, 0.012, footer, fontsize=_FOOT_SIZE, color="#333333", va="bottom")
+    fig.text(0.988, 0.955, stamp, fontsize=10, color="#555555", ha="right", va="top")
+    lines = footer.count("\n") + 1 if footer else 0
+    return 0.012 + lines * _FOOT_SIZE * 1.2 / 72 / _FIG_H
 
 
 @dataclass(frozen=True)
@@ -238,14 +252,21 @@ def bivariate_legend(
     palette: Sequence[str] = BIVARIATE_PALETTE,
     no_data_colour: str = BIVARIATE_NO_DATA_COLOUR,
     words: dict | None = None,
+    y_reverse: bool = False,
 ) -> BivariateLegend:
     """Cells, labels, words and colours exactly as `mapview.bivariate_group` computes them
-    (`words`: x_words, y_words, x_noun, y_noun passed to `bivariate_cell_words`)."""
+    (`words`: x_words, y_words, x_noun, y_noun passed to `bivariate_cell_words`). With
+    `y_reverse` (an indicator whose need is a LOW value: employment rate, GDP) the need
+    classes are computed on -y, so the lowest values are the high-need row, and labelled in
+    y's own units, as on the live map."""
     x = pd.to_numeric(x, errors="coerce").reset_index(drop=True)
     y = pd.to_numeric(y, errors="coerce").reset_index(drop=True)
-    bi = bivariate_classes(x, y, k=math.isqrt(len(palette)))
-    x_labels, y_labels = bivariate_labels(bi, x, y, x_percent=x_percent, y_percent=y_percent,
+    yc = -y if y_reverse else y
+    bi = bivariate_classes(x, yc, k=math.isqrt(len(palette)))
+    x_labels, y_labels = bivariate_labels(bi, x, yc, x_percent=x_percent, y_percent=y_percent,
                                           y_unit=y_unit)
+    if y_reverse:
+        y_labels = reversed_labels(bi.y, fmt_percent if y_percent else fmt_number, y_unit)
     return BivariateLegend(bi, bi.fills(palette, no_data_colour), tuple(palette),
                            bivariate_words(bi, **(words or {})), x_labels, y_labels,
                            no_data_colour)
@@ -257,10 +278,13 @@ _BI_W, _BI_CELL, _BI_PAD = 3.7, 0.6, 0.14
 _BI_FONT = 12
 
 
-def _bivariate_square(fig: Figure, legend: BivariateLegend, x_axis: str, y_axis: str) -> Axes:
-    """Draws the square legend in a white panel at the lower right of the map: need rows high
-    at the top, counts in the swatches, class ranges on both axes, arrowed axis titles, the
-    four corners in words and the 'no data' row. Returns the panel's axes (in inches)."""
+def _bivariate_square(fig: Figure, legend: BivariateLegend, x_axis: str, y_axis: str,
+                      bottom: float = 0.10) -> Axes:
+    """Draws the square legend in a white panel at the lower right of the map, its lower edge
+    at `bottom` (a fraction of the figure's height, above the footer): need rows high at the
+    top, counts in the swatches, class ranges on both axes (a long need range, with its unit,
+    on up to three lines), arrowed axis titles, the four corners in words and the 'no data'
+    row. Returns the panel's axes (in inches)."""
     from matplotlib.patches import FancyBboxPatch, Rectangle
 
     bi = legend.bi
@@ -276,8 +300,8 @@ def _bivariate_square(fig: Figure, legend: BivariateLegend, x_axis: str, y_axis:
     height = (2 * pad + line * len(y_title) + 0.04 + cell * len(rows) + 0.06
               + line * 0.85 * x_label_lines + line * len(x_title) + 0.1
               + line * (len(corners) + 1))
-    panel = fig.add_axes((1 - 0.014 - width / _FIG_W, 0.10, width / _FIG_W, height / _FIG_H),
-                         zorder=5)
+    panel = fig.add_axes((1 - 0.014 - width / _FIG_W, bottom, width / _FIG_W,
+                          height / _FIG_H), zorder=5)
     panel.set_xlim(0, width)
     panel.set_ylim(0, height)
     panel.set_axis_off()
@@ -292,8 +316,9 @@ def _bivariate_square(fig: Figure, legend: BivariateLegend, x_axis: str, y_axis:
     left = width - pad - cell * len(cols)
     for j, (r, y_label) in enumerate(reversed(list(zip(rows, legend.y_labels, strict=True)))):
         y0 = top - (j + 1) * cell
-        panel.text(left - 0.08, y0 + cell / 2, y_label, fontsize=font - 1, ha="right",
-                   va="center")
+        label = "\n".join(_wrap(y_label, left - 0.08 - pad, font - 1, 3))
+        panel.text(left - 0.08, y0 + cell / 2, label, fontsize=font - 1, ha="right",
+                   va="center", linespacing=1.05)
         for m, c in enumerate(cols):
             fill = legend.palette[r * k + c]
             panel.add_patch(Rectangle((left + m * cell, y0), cell, cell, facecolor=fill,
@@ -348,12 +373,14 @@ def bivariate_figure(
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
     note: str = "",
+    y_reverse: bool = False,
 ) -> Figure:
     """A 16:9 bivariate map: SSE presence `x` against a need `y` (both indexed by region code)
     in 3 × 3 classes, with the square legend, title, attribution and date, as `map_figure`.
 
     `x_axis` / `y_axis` are the legend's axis phrases (default 'more <x_title>', 'higher
-    <y_title>'); `words` the x_words, y_words, x_noun, y_noun of `bivariate_cell_words`.
+    <y_title>'); `words` the x_words, y_words, x_noun, y_noun of `bivariate_cell_words`;
+    `y_reverse` for a need read from a low value (see `bivariate_legend`).
     """
     import matplotlib
 
@@ -361,10 +388,12 @@ def bivariate_figure(
     with matplotlib.rc_context(_RC):
         legend = bivariate_legend(x.reindex(codes), y.reindex(codes), x_percent=x_percent,
                                   y_percent=y_percent, y_unit=y_unit, palette=palette,
-                                  no_data_colour=no_data_colour, words=words)
+                                  no_data_colour=no_data_colour, words=words,
+                                  y_reverse=y_reverse)
         fig, _ = _map_axes(regions, legend.fills, selected, outlines, center, zoom)
-        _bivariate_square(fig, legend, x_axis or f"more {x_title}", y_axis or f"higher {y_title}")
-        _frame_texts(fig, title, subtitle, attribution, note)
+        footer = _frame_texts(fig, title, subtitle, attribution, note)
+        _bivariate_square(fig, legend, x_axis or f"more {x_title}", y_axis or f"higher {y_title}",
+                          bottom=max(0.10, footer + 0.012))
     return fig
 
 
