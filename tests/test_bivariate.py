@@ -314,3 +314,94 @@ def test_png_square_matches_the_live_map():
     assert static.x_labels == summary["x_labels"] and static.y_labels == summary["y_labels"]
     assert static.bi.no_data == summary["no_data"]
     assert static.bi.cell.tolist() == list(summary["cells"].values())
+
+
+# -- a need read from a low value (employment rate, GDP): classes on -y, same on both ------
+
+
+def test_png_square_matches_the_live_map_for_a_reversed_need():
+    x, y = _values()
+    gdf = _gdf()
+    _, summary = bivariate_group(map_shapes(gdf), _table(), "x", "y", x_title="a",
+                                 y_title="b", y_unit="%", y_reverse=True)
+    codes = gdf["code"].to_numpy()
+    static = render.bivariate_legend(x.reindex(codes), y.reindex(codes), y_unit="%",
+                                     y_reverse=True)
+    assert static.bi.cell.tolist() == list(summary["cells"].values())
+    assert static.counts == summary["counts"] and static.y_labels == summary["y_labels"]
+    # in y's own units, low need (the highest values) first, the unit once per range
+    assert static.y_labels == ["30%", "20 – 30%", "10 – 20%"]
+    # the lowest y (10) is now the high-need row: R1 (x 0, y 10) is few / high
+    assert summary["cells"]["R1"] == 6 and summary["words"][6] == "few initiatives, high need"
+
+
+@pytest.fixture(scope="module")
+def employment_view():
+    """The map page's table of NUTS 2 regions with their context, and a bivariate view of
+    initiatives per 100k against the employment rate, centred on southern Italy."""
+    from atlas.analysis.indicators import region_table
+    from atlas.model.context import INDICATORS
+    from atlas.model.filters import Filters
+    from atlas.model.views import MapView
+    from atlas.store.context import context_layer_table
+    from atlas.store.initiatives import load_initiatives
+
+    assert INDICATORS["employment_rate"].need == "low"
+    view = MapView(layer="nuts2", metric="per_100k", need="employment_rate", region="ITF4",
+                   lat=40.6, lon=15.8, zoom=7)
+    assert view.bivariate
+    table = region_table(load_initiatives(), context_layer_table("nuts2"), "nuts2", Filters())
+    return view, Filters(), table
+
+
+def test_png_take_away_of_a_low_need_view_colours_regions_as_the_live_map(
+        employment_view, monkeypatch):
+    """The take-away PNG of a bivariate view with need == 'low' draws each region in the cell
+    the live map gives it (`bivariate_group(...)[1]['cells']`), checked on the drawn pixels,
+    with the live map's need labels and axis phrase."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from ui import presenter, takeaways
+
+    view, filters, table = employment_view
+    _, live = presenter.regions_group(view, filters, table)
+    drawn = {}
+
+    def capture(*args, size, **kwargs):
+        drawn["args"] = args
+        drawn["fig"] = render.bivariate_figure(*args, **kwargs)
+        return b""
+
+    monkeypatch.setattr(render, "bivariate_png", capture)
+    takeaways.map_png_maker(filters, view, table, "1280x720")()
+    fig, (regions, x, y) = drawn["fig"], drawn["args"]
+    # the reversal matters here: unreversed, Puglia (55.2 % employed) would be low need
+    codes = regions["code"].to_numpy()
+    plain = bivariate_classes(x.reindex(codes), y.reindex(codes)).cell
+    puglia = list(codes).index("ITF4")
+    assert live["cells"]["ITF4"] // 3 == 2 and plain[puglia] // 3 == 0
+
+    texts = [" ".join(t.get_text().split("\n")) for t in fig.findobj(Text)]
+    joined = " ".join(texts)  # axis titles and need ranges wrap over lines
+    assert "↑ lower employment rate (20–64), 2025" in joined
+    assert "few initiatives, high need" in texts and "many initiatives, low need" in texts
+    assert live["y_labels"][0].endswith("%")  # the unit's symbol, once
+    for label in live["y_labels"]:
+        assert label in texts
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())
+    ax = fig.axes[0]
+    checked = 0
+    for code in ("ITF4", "ITF3", "ITF5", "ITF6", "ITF2"):
+        shape = regions[regions["code"] == code]
+        point = shape.representative_point().to_crs("EPSG:3857").iloc[0]
+        px, py = ax.transData.transform((point.x, point.y))
+        rgb = pixels[round(fig.bbox.height - py), round(px), :3]
+        colour = "#{:02x}{:02x}{:02x}".format(*rgb)
+        cell = live["cells"][code]
+        assert colour == (BIVARIATE_PALETTE[cell] if cell >= 0 else BIVARIATE_NO_DATA_COLOUR), code
+        checked += 1
+    assert checked == 5

@@ -97,7 +97,7 @@ def test_text_from_data_is_inert_markdown():
     assert md(None) == "" and md(float("nan")) == ""
 
 
-def test_profile_offers_the_one_page_pdf_brief():
+def test_profile_offers_the_pdf_brief():
     at = open_page({"layer": "nuts2", "region": "ITH5"})
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "Region brief (PDF, one page)" in labels
+    assert "Region brief (PDF, two pages)" in labels

@@ -70,7 +70,7 @@ def test_without_present_nothing_is_hidden():
 
 def test_region_brief_button_when_a_region_is_selected():
     at = _run({"points": "0", "region": "ITH5"})
-    assert "Region brief (PDF, one page)" in [b.label for b in at.get("download_button")]
+    assert "Region brief (PDF, two pages)" in [b.label for b in at.get("download_button")]
 
 
 def test_story_player_steps_and_applies_each_view():

@@ -12,7 +12,7 @@ import streamlit as st
 
 from atlas.analysis.need import SHORT_CAVEAT
 from atlas.model import credits
-from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST
+from atlas.model.classify import PALETTE, PALETTE_HIGH_CONTRAST, Y_WORDS
 from atlas.model.context import INDICATORS
 from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
@@ -119,16 +119,31 @@ def regions_group(view: MapView, filters: Filters, table) -> tuple:
             shapes, indexed, view.metric, title=titles["legend"], unit=titles["unit"],
             scheme=view.scheme, percent=METRICS[view.metric].percent, selected=view.region,
             palette=palette(), large_legend=on(), note=view.legend_note)
+    return bivariate_group(shapes, indexed, view.metric, view.need, selected=view.region,
+                           large_legend=on(), **bivariate_options(view, filters))
+
+
+#: The words of a bivariate map's cells that `render.bivariate_figure` takes as `words`.
+BIVARIATE_WORDS = ("x_words", "y_words", "x_noun", "y_noun")
+
+
+def bivariate_options(view: MapView, filters: Filters) -> dict:
+    """Titles, axis phrases, cell words, orientation and note of a bivariate view: the keyword
+    arguments of `mapview.bivariate_group`, which the PNG (`render.bivariate_figure`, with
+    the BIVARIATE_WORDS as its `words`) takes too, so both say and class the same.
+
+    A theme share reads 'low / medium / high share'; a need read from a low value
+    (`need == "low"`: employment rate, GDP) is 'lower <indicator>' and classed reversed."""
+    titles = view_titles(view, filters)
     need = INDICATORS[view.need]
     share = METRICS[view.metric].percent
-    return bivariate_group(
-        shapes, indexed, view.metric, view.need, x_title=titles["legend"],
-        y_title=need.title(), x_percent=share, y_unit=need.symbol,
+    return dict(
+        x_title=titles["legend"], y_title=need.title(), x_percent=share, y_unit=need.symbol,
         x_axis=("higher " if share else "more ") + titles["legend"].lower(),
         y_axis=("lower " if need.need == "low" else "higher ") + need.title().lower(),
         x_words=("low", "medium", "high") if share else ("few", "some", "many"),
-        x_noun="share" if share else "initiatives", y_noun="need", selected=view.region,
-        large_legend=on(), y_reverse=need.need == "low",
+        y_words=Y_WORDS, x_noun="share" if share else "initiatives", y_noun="need",
+        y_reverse=need.need == "low",
         note=f"{SHORT_CAVEAT} {context_note(view.need)}")
 
 

@@ -1,5 +1,5 @@
 """Take-away downloads: the current map as a PNG (1920×1080, 1280×720) and the selected
-region's one-page PDF brief. Files are drawn only when a button is clicked (callable `data`, run
+region's two-page PDF brief. Files are drawn only when a button is clicked (callable `data`, run
 by Streamlit off the script thread), so the buttons cost nothing on a rerun.
 
 Map page: `takeaways.map_downloads(df, filters, view, table)`.
@@ -39,16 +39,40 @@ def imported_credits() -> list[tuple[str, str, str]]:
 def map_png_maker(filters: Filters, view: MapView, table: pd.DataFrame, size: str,
                   title: str = "", subtitle: str = "") -> Callable[[], bytes]:
     """A no-argument function drawing the PNG of this view (inputs captured now, on the
-    script thread; drawing happens later, when the button is clicked)."""
+    script thread; drawing happens later, when the button is clicked). A bivariate view
+    (`view.need`) draws the square of SSE presence against need with the live map's titles,
+    axis phrases, words and orientation (`presenter.bivariate_options`)."""
     titles = presenter.view_titles(view, filters)
     regions, outlines = data.layer(view.layer), data.layer("countries")
-    values = table.set_index("code")[view.metric]
+    indexed = table.set_index("code")
+    values = indexed[view.metric]
     palette = presenter.palette()
     note = LAYERS[view.layer].note
     attribution = credits.attribution_lines(view.layer) + [
         f"{name}. Licence: {licence}. Attribution: {credit}"
         for name, licence, credit in imported_credits()
     ]
+    if view.bivariate:
+        options = presenter.bivariate_options(view, filters)
+        words = {k: options.pop(k) for k in presenter.BIVARIATE_WORDS}
+        need = indexed[view.need]
+
+        def make_bivariate() -> bytes:
+            return render.bivariate_png(
+                regions, values, need,
+                title=title or titles["title"],
+                subtitle=subtitle or titles["subtitle"],
+                attribution=attribution,
+                words=words,
+                selected=view.region,
+                outlines=outlines,
+                center=view.center,
+                zoom=view.zoom,
+                size=size,
+                **options,
+            )
+
+        return make_bivariate
 
     def make() -> bytes:
         return render.map_png(
@@ -103,14 +127,15 @@ def region_downloads(layer_id: str, code: str, filters: Filters, key: str = "reg
     if not code or code not in data.region_codes().get(layer_id, set()):
         return
     st.download_button(
-        "Region brief (PDF, one page)",
+        "Region brief (PDF, two pages)",
         data=brief_maker(layer_id, code, filters),
         file_name=f"sse-atlas-brief-{_slug(code)}-{dt.date.today().isoformat()}.pdf",
         mime="application/pdf",
         key=f"{key}_brief_pdf",
         on_click="ignore",
         icon="📄",
-        help="Headline figures, theme mix, locator map, sources and licences",
+        help="Headline figures, theme mix, locator map, sources and licences; then the "
+        "territory: need indicators, policies in force, official SSE figures",
     )
 
 
@@ -136,4 +161,4 @@ def map_downloads(df: pd.DataFrame, filters: Filters, view: MapView, table: pd.D
             if view.region:
                 region_downloads(view.layer, view.region, filters, key=key)
             else:
-                st.caption("Select a region for its one-page PDF brief.")
+                st.caption("Select a region for its PDF brief.")

@@ -10,7 +10,7 @@ square of terciles, with the words each cell means (`bivariate_cell_words`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,6 +341,17 @@ def bivariate_labels(
     x_labels = legend_labels(bi.x, percent=x_percent, integer=integer(x, x_percent))
     y_labels = legend_labels(bi.y, percent=y_percent, integer=integer(y, y_percent))
     return x_labels, [with_unit(label, y_unit) for label in y_labels]
+
+
+def reversed_labels(classes: Classes, fmt: Callable[[float], str], unit: str = "") -> list[str]:
+    """Range labels of classes computed on negated values, in the values' own units: the
+    need axis of a bivariate map for an indicator whose need is a low value (employment
+    rate, GDP), classed as `bivariate_classes(x, -y)` so a low value is a high need row.
+    `fmt` formats a number, `unit` follows the range once ('66.1 – 74.3 % of people aged
+    20–64', as `bivariate_labels` puts it). The live map and the PNG both label it here."""
+    lows = (classes.lower, *classes.bounds[:-1])
+    return [with_unit(f"{fmt(-up)} – {fmt(-low)}" if up != low else fmt(-up), unit)
+            for low, up in zip(lows, classes.bounds, strict=True)]
 
 
 def with_unit(text: str, unit: str) -> str:

@@ -54,6 +54,7 @@ from atlas.model.classify import (
     fmt_number,
     fmt_percent,
     ink,
+    reversed_labels,
     with_unit,
 )
 from atlas.model.classify import legend_labels as class_labels
@@ -476,13 +477,6 @@ def bivariate_legend_html(
     )
 
 
-def _reversed_labels(classes, fmt: Callable[[float], str]) -> list[str]:
-    """Range labels of classes computed on negated values, in the values' own units."""
-    lows = (classes.lower, *classes.bounds[:-1])
-    return [f"{fmt(-up)} – {fmt(-low)}" if up != low else fmt(-up)
-            for low, up in zip(lows, classes.bounds, strict=True)]
-
-
 def bivariate_group(
     shapes: MapShapes,
     table: pd.DataFrame,
@@ -547,7 +541,7 @@ def bivariate_group(
     x_labels, y_labels = bivariate_labels(bi, xs, yc, x_percent=x_percent, y_percent=y_percent,
                                           y_unit=y_unit)
     if y_reverse:
-        y_labels = _reversed_labels(bi.y, y_fmt)
+        y_labels = reversed_labels(bi.y, fmt_percent if y_percent else fmt_number, y_unit)
     counts = bi.counts()
     _Legend(bivariate_legend_html(
         x_axis or f"more {x_title}", y_axis or f"higher {y_title}", counts, palette, x_labels,
