@@ -7,10 +7,16 @@ For each size N, on synthetic initiatives (atlas.build.synth, labelled `syntheti
             time and payload, vs the naive path (benchmarks.server, benchmarks.baseline);
 3. browser  page load → map drawn in headless Chromium, filter redraw, server memory, vs a naive
             app (benchmarks.browser, naive app up to 100k rows).
+Context (issue 13; the shipped context files are copied beside the synthetic rows, joined by
+region code): the NUTS 2 map coloured by youth unemployment and the bivariate map (server time,
+payload, browser draw) against today's `per_100k` choropleth of the same layer measured in the
+same run (target: ratio ≈ 1.0x), the Need page in the browser against that same choropleth,
+and its table on the server against a naive one (benchmarks.baseline.need_table).
 The shipped data (9,181 real initiatives) goes through steps 2 and 3 as well.
 Every figure is printed beside its baseline with the ratio; `--json` writes them all.
 `--quick` (CI smoke test): N = 12,000 only (just above the marker limit, so the browser draws
-server-side clusters), no shipped-data pass, one repetition: about a minute.
+server-side clusters), no shipped-data pass, one repetition: two to three minutes on 2 shared
+cores.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import pyarrow.parquet as pq
 
 from atlas import paths
 from atlas.build import synth
+from atlas.build.context import OUTPUT_FILES as CONTEXT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -92,6 +99,10 @@ def bench_import(n: int, folder: Path) -> tuple[list[dict], Path]:
     naive = importing.run("naive", csv, folder / "naive.parquet")
     csv.unlink()
     (folder / "naive.parquet").unlink(missing_ok=True)
+    for name in CONTEXT_FILES:  # the shipped context, joined to the synthetic rows by code
+        for path in (paths.DATA_DIR / name, paths.DATA_DIR / f"{name}.meta.yaml"):
+            if path.exists():
+                shutil.copy2(path, data_dir / path.name)
     return [
         row(n, "import_s", ours["seconds"], naive["seconds"], "s"),
         row(n, "peak_rss_mb", ours["peak_rss_mb"], naive["peak_rss_mb"], "MB"),
@@ -114,7 +125,7 @@ def bench_browser(n: int, data_dir: Path | None, repeat: int) -> list[dict]:
     from benchmarks import browser
 
     log(f"n={n:,}: browser, our app")
-    ours = browser.timings(browser.OURS, data_dir, repeat)
+    ours = browser.timings(browser.OURS, data_dir, repeat, with_context=True)
     naive = {"cold_s": None, "draw_s": None, "server_rss_mb": None}
     if n <= BROWSER_BASELINE_MAX:
         log(f"n={n:,}: browser, naive app (baseline)")
@@ -129,6 +140,8 @@ def bench_browser(n: int, data_dir: Path | None, repeat: int) -> list[dict]:
         row(n, "browser_cold_s", ours["cold_s"], naive["cold_s"], "s"),
         row(n, "browser_redraw_s", ours["redraw_s"], None, "s"),
         row(n, "app_rss_mb", ours["server_rss_mb"], naive["server_rss_mb"], "MB"),
+        *[row(n, f"browser_{name}_draw_s", ours["pages_s"][name], ours["pages_s"]["choropleth"],
+              "s") for name in ("context", "bivariate", "need")],
     ]
 
 
@@ -146,13 +159,13 @@ def fmt(value, unit: str) -> str:
 
 def table(results: list[dict]) -> str:
     """Plain-text table: N, metric, ours, baseline, and how many times better ours is."""
-    lines = [f"{'N':>10}  {'metric':<21} {'ours':>11} {'baseline':>11} {'baseline/ours':>13}"]
+    lines = [f"{'N':>10}  {'metric':<27} {'ours':>11} {'baseline':>11} {'baseline/ours':>13}"]
     for r in results:
         ratio = "-"
         if r["ours"] and r["baseline"]:
             ratio = f"{r['baseline'] / r['ours']:.1f}x"
         label = f"{r['n']:,}" + (" *" if r.get("shipped") else "")
-        lines.append(f"{label:>10}  {r['metric']:<21} {fmt(r['ours'], r['unit']):>11} "
+        lines.append(f"{label:>10}  {r['metric']:<27} {fmt(r['ours'], r['unit']):>11} "
                      f"{fmt(r['baseline'], r['unit']):>11} {ratio:>13}")
     return "\n".join(lines)
 
@@ -207,7 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{report['machine']}\n{report['date']}  (* = the shipped data)\n")
     print(table(results))
     notes = [*NOTES, f"no naive map above {MAP_BASELINE_MAX:,} (one Marker per point) and no "
-             f"naive app above {BROWSER_BASELINE_MAX:,}: baselines there are null"]
+             f"naive app above {BROWSER_BASELINE_MAX:,}: baselines there are null",
+             "map_context_*, map_bivariate_*, browser_{context,bivariate,need}_draw_s: the "
+             "baseline is our own per_100k choropleth of NUTS 2 in this run (≈1.0x = as fast "
+             "as today's map); need_table_ms: the naive need table"]
     print("\n".join(f"note: {n}" for n in notes))
     print(f"\nwritten to {out} in {time.perf_counter() - started:.0f} s")
     return 0

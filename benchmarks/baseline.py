@@ -6,7 +6,13 @@
   for the points layer (`filters.apply`), free text searched by pandas' object strings;
 - the map: a plain `folium.Map` (folium's default assets) with the country outlines as
   GeoJSON, one `folium.Marker` (with its popup) per initiative in a `MarkerCluster`, and the
-  whole regional layer as GeoJSON with all its properties (no reduction to what is drawn).
+  whole regional layer as GeoJSON with all its properties (no reduction to what is drawn);
+- the need table (issue 13): recomputed from scratch on every call, as a first version
+  without caches or vectorised joins would do: `context.parquet` read again, counts by the
+  pre-issue-7 region table above, then one Python loop over the regions (`iterrows`) that
+  looks each region's value and flag up in the long context table and builds its row (class
+  words, gap) one at a time. The classes are the same `bivariate_classes`, so the result is
+  the same table (the benchmark checks it).
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import pandas as pd
 from folium.plugins import MarkerCluster
 
 from atlas import paths
-from atlas.model.classify import classify, colours
+from atlas.model.classify import X_WORDS, bivariate_cell_words, bivariate_classes, classify, colours
+from atlas.model.context import INDICATORS, flag_words
 from atlas.model.filters import Filters, apply, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import per_100k
@@ -61,6 +68,42 @@ def region_table(
         out.groupby("country")["initiatives"].rank(ascending=False, method="min").astype(int)
     )
     return out
+
+
+def need_table(df: pd.DataFrame, regions: pd.DataFrame, layer_id: str, f: Filters,
+               indicator: str, sse: str, data_dir: Path) -> pd.DataFrame:
+    """`atlas.analysis.need.need_table(region_table(...))` the naive way (module docstring)."""
+    context = pd.read_parquet(data_dir / paths.CONTEXT_FILE)
+    here = context[(context["layer"] == layer_id) & (context["indicator"] == indicator)]
+    table = region_table(df, regions, layer_id, f, None)
+    names = dict(zip(regions["code"], regions["name"], strict=True))
+    rows = []
+    for _, r in table.iterrows():
+        hit = here[here["code"] == r["code"]]
+        value = float(hit["value"].iloc[0]) if len(hit) else float("nan")
+        flag = hit["flag"].iloc[0] if len(hit) and isinstance(hit["flag"].iloc[0], str) else ""
+        rows.append({"code": r["code"], "name": names[r["code"]], "country": r["country"],
+                     "initiatives": r["initiatives"], sse: r[sse], indicator: value,
+                     "flag": flag, "flag_meaning": flag_words(flag)})
+    out = pd.DataFrame(rows)
+    low = INDICATORS[indicator].need == "low"
+    need = -out[indicator] if low else out[indicator]
+    bi = bivariate_classes(out[sse], need)
+    out["cell"] = bi.cell
+    classes, gaps = [], []
+    for cell in bi.cell:
+        row, col = divmod(int(cell), bi.k) if cell >= 0 else (-1, -1)
+        classes.append(bivariate_cell_words(row, col, bi.k, x_words=X_WORDS)
+                       if cell >= 0 else "")
+        gaps.append(bool(cell >= 0 and row == bi.k - 1 and col == 0))
+    out["class"], out["gap"] = classes, gaps
+    out = out[out["cell"] >= 0].copy()
+    need = -out[indicator] if low else out[indicator]
+    out["rank_need"] = need.rank(ascending=False, method="min").astype(int)
+    out["rank_sse"] = out[sse].rank(ascending=True, method="min").astype(int)
+    out["_need"] = need
+    return (out.sort_values(["gap", "_need"], ascending=[False, False])
+            .drop(columns="_need").reset_index(drop=True))
 
 
 def filter_change(df: pd.DataFrame, regions: pd.DataFrame, layer_id: str, f: Filters,

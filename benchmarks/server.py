@@ -5,6 +5,17 @@ Run in a child process per table size (`python -m benchmarks.server DATA_DIR N [
 The map is built exactly as pages/map.py builds it (base map with offline country outlines,
 NUTS 3 choropleth, initiatives) and handed to `st_folium`, whose component call is recorded
 instead of sent: payload = the JSON of the arguments the browser would receive.
+
+Context (issue 13), on NUTS 2 with the context indicators of DATA_DIR joined by region code:
+- the map coloured by a context metric (youth unemployment) and the bivariate map (per 100k
+  against youth unemployment), built as the map page builds them (`region_table` over the
+  layer table with its context, `ui.presenter.regions_group`, initiatives, base map); their
+  baseline is today's choropleth of `per_100k` on the same layer, measured in the same run
+  (the target: "draws as fast as today's", so a ratio near 1.0x is the goal);
+- the Need page's table (`need_table` over `region_table`) over a few filters, against
+  `benchmarks.baseline.need_table` (recomputed from scratch, row by row, on every call).
+Before timing, every region code of the table must exist in the layers the context is joined
+to (the synthetic generator places initiatives in the shipped NUTS 2024 regions).
 """
 
 from __future__ import annotations
@@ -21,11 +32,14 @@ import pandas as pd
 
 from atlas.analysis.aggregate import point_grid
 from atlas.analysis.indicators import region_table
+from atlas.analysis.need import need_table
 from atlas.geo.regions import background_outlines, load_layer
 from atlas.model import filters
 from atlas.model.filters import Filters, mask
+from atlas.model.layers import LAYERS
 from atlas.model.sources import short_titles as source_titles
 from atlas.model.themes import theme_labels
+from atlas.model.views import MapView
 from atlas.present import offline
 from atlas.present.mapview import (
     MARKER_LIMIT,
@@ -36,9 +50,10 @@ from atlas.present.mapview import (
     points_layer,
     popup_parts,
 )
+from atlas.store.context import load_context, with_context
 from atlas.store.initiatives import load_initiatives
 from benchmarks import baseline
-from ui import folium_patch
+from ui import folium_patch, presenter
 
 MAP_LAYER = "nuts3"
 ATTRIBUTIONS = ["Synthetic data (benchmark)", "© EuroGeographics for the administrative boundaries"]
@@ -57,6 +72,18 @@ FILTER_CHANGES: list[tuple[str, Filters, str | None]] = [
     ("nuts3", Filters(themes=("proximity",)), "employment"),
     ("countries", Filters(sources=("synthetic",)), None),
 ]
+CONTEXT_LAYER = "nuts2"
+NEED = "youth_unemployment"
+# The map page's URLs /?layer=nuts2&metric=per_100k (reference), &metric=youth_unemployment
+# and &metric=per_100k&need=youth_unemployment.
+CONTEXT_VIEWS = {
+    "choropleth": MapView(layer=CONTEXT_LAYER, metric="per_100k"),
+    "context": MapView(layer=CONTEXT_LAYER, metric=NEED),
+    "bivariate": MapView(layer=CONTEXT_LAYER, metric="per_100k", need=NEED),
+}
+# The Need page's table as filters change (no filter, a theme, countries, a search).
+NEED_FILTERS = [Filters(), Filters(themes=("employment",)), Filters(countries=("ES", "IT")),
+                Filters(text="bakery")]
 
 
 def result(n: int, metric: str, ours: float | None, base: float | None, unit: str) -> dict:
@@ -118,6 +145,75 @@ def our_map(df, regions, shapes, outlines, popups) -> None:
     render(base_map("outline", outlines, ATTRIBUTIONS), [choropleth, points])
 
 
+def check_codes(df: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> None:
+    """Every region code of the initiatives exists in its layer (context is joined by code)."""
+    for layer_id, table in tables.items():
+        codes = df[LAYERS[layer_id].column].dropna()
+        unknown = codes[~codes.isin(set(table["code"]))]
+        if len(unknown):
+            raise RuntimeError(f"{len(unknown):,} initiatives have {layer_id} codes missing from "
+                               f"the layer, e.g. {sorted(set(unknown))[:5]}")
+
+
+def context_map(df, table, view: MapView, outlines, popups) -> None:
+    """The map page with `view` on the whole table: region figures with context, regions
+    (choropleth or bivariate, as `ui.presenter.regions_group` draws them), initiatives."""
+    everything = Filters()
+    figures = region_table(df, table, view.layer, everything, theme=view.metric_theme)
+    regions, _summary = presenter.regions_group(view, everything, figures)
+    points = points_layer(df, mask(df, everything),
+                          (lambda: popups) if popups is not None else None)
+    render(base_map(view.basemap, outlines, ATTRIBUTIONS), [regions, points])
+
+
+def our_need_table(df, table, f: Filters) -> pd.DataFrame:
+    """What the Need page computes on each run (filters, no typology)."""
+    return need_table(region_table(df, table, CONTEXT_LAYER, f), NEED, "per_100k")
+
+
+def measure_context(df, table, outlines, popups, recorder: Recorder, repeat: int) -> dict:
+    """Median server seconds and payload of each CONTEXT_VIEWS map (interleaved, after one
+    untimed pass that fills the per-layer caches as a first visit would), and the need table's
+    median milliseconds over NEED_FILTERS."""
+    for view in CONTEXT_VIEWS.values():
+        context_map(df, table, view, outlines, popups)
+    seconds: dict[str, list[float]] = {name: [] for name in CONTEXT_VIEWS}
+    payload: dict[str, int] = {}
+    for _ in range(repeat):
+        for name, view in CONTEXT_VIEWS.items():
+            t = time.perf_counter()
+            context_map(df, table, view, outlines, popups)
+            seconds[name].append(time.perf_counter() - t)
+            payload[name] = recorder.payload_bytes()
+    need_ms = []
+    for _ in range(repeat):
+        for f in NEED_FILTERS:
+            filters._SEARCHES.clear()
+            t = time.perf_counter()
+            our_need_table(df, table, f)
+            need_ms.append((time.perf_counter() - t) * 1e3)
+    return {"map_s": {k: statistics.median(v) for k, v in seconds.items()},
+            "payload": payload, "need_ms": statistics.median(need_ms)}
+
+
+def measure_naive_need(naive: pd.DataFrame, table, data_dir: Path, check) -> float:
+    """Median milliseconds of the naive need table over NEED_FILTERS; its first result (no
+    filter) must name the same regions, cells and gaps as ours (`check`)."""
+    times = []
+    for i, f in enumerate(NEED_FILTERS):
+        t = time.perf_counter()
+        rows = baseline.need_table(naive, table, CONTEXT_LAYER, f, NEED, "per_100k", data_dir)
+        times.append((time.perf_counter() - t) * 1e3)
+        if i == 0:
+            ours, theirs = check.set_index("code"), rows.set_index("code")
+            same = set(ours.index) == set(theirs.index) and all(
+                np.array_equal(ours[c].to_numpy(), theirs[c].reindex(ours.index).to_numpy())
+                for c in ("cell", "gap", "rank_need", "rank_sse"))
+            if not same:
+                raise RuntimeError("the naive need table disagrees with need_table")
+    return statistics.median(times)
+
+
 def measure(
     data_dir: Path, n: int, with_baseline: bool, map_baseline: bool, repeat: int
 ) -> list[dict]:
@@ -130,12 +226,16 @@ def measure(
     shapes = map_shapes(layer)  # the app caches both per layer
     countries = load_layer("countries")
     outlines = map_shapes(background_outlines(countries))
+    context = with_context(tables[CONTEXT_LAYER], load_context(data_dir), CONTEXT_LAYER)
+    if context[NEED].notna().sum() == 0:
+        raise RuntimeError(f"no {NEED} in {data_dir}: the context files are missing")
     recorder = install_recorder()
 
     start = time.perf_counter()
     df = load_initiatives(data_dir)
     point_grid(df)
     load_s = time.perf_counter() - start
+    check_codes(df, {lid: tables[lid] for lid in ("nuts2", "nuts3")})
     ours_ms = []
     for _ in range(repeat):
         for layer_id, f, theme in FILTER_CHANGES:
@@ -151,9 +251,11 @@ def measure(
         our_map(df, tables[MAP_LAYER], shapes, outlines, popups)
         map_s.append(time.perf_counter() - t)
     ours_payload = recorder.payload_bytes()
+    ctx = measure_context(df, context, outlines, popups, recorder, repeat)
+    need_check = our_need_table(df, context, NEED_FILTERS[0]) if with_baseline else None
     del df, popups
 
-    base = {"load": None, "p50": None, "p95": None, "map": None, "payload": None}
+    base = {"load": None, "p50": None, "p95": None, "map": None, "payload": None, "need": None}
     if with_baseline:
         start = time.perf_counter()
         naive = baseline.load(data_dir)
@@ -164,6 +266,7 @@ def measure(
             baseline.filter_change(naive, tables[layer_id], layer_id, f, theme)
             base_ms.append((time.perf_counter() - t) * 1e3)
         base["p50"], base["p95"] = percentile(base_ms, 50), percentile(base_ms, 95)
+        base["need"] = measure_naive_need(naive, context, data_dir, need_check)
     if with_baseline and map_baseline:
         t = time.perf_counter()
         table = baseline.region_table(naive, tables[MAP_LAYER], MAP_LAYER, Filters(), None)
@@ -177,6 +280,13 @@ def measure(
     out.append(result(n, "filter_p95_ms", percentile(ours_ms, 95), base["p95"], "ms"))
     out.append(result(n, "map_server_s", statistics.median(map_s), base["map"], "s"))
     out.append(result(n, "payload_bytes", ours_payload, base["payload"], "bytes"))
+    reference = "choropleth"  # today's per_100k map on the same layer, this run
+    for name in ("context", "bivariate"):
+        out.append(result(n, f"map_{name}_server_s", ctx["map_s"][name],
+                          ctx["map_s"][reference], "s"))
+        out.append(result(n, f"map_{name}_payload_bytes", ctx["payload"][name],
+                          ctx["payload"][reference], "bytes"))
+    out.append(result(n, "need_table_ms", ctx["need_ms"], base["need"], "ms"))
     return out
 
 
