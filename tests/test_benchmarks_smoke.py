@@ -24,6 +24,7 @@ CONTEXT_METRICS = {"map_context_server_s", "map_context_payload_bytes", "map_biv
 
 
 @pytest.mark.browser
+@pytest.mark.bench_smoke
 def test_quick_benchmark_writes_every_metric(tmp_path):
     out = tmp_path / "quick.json"
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
