@@ -21,6 +21,7 @@ from atlas.analysis.compare import (
 )
 from atlas.analysis.context import context_frame, figures_frame, policies_frame
 from atlas.analysis.profile import RegionProfile, build_profile
+from atlas.ingest.values import clean_url
 from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.filters import mask
 from atlas.model.layers import EXPORT_REGION_LAYERS, LAYERS
@@ -70,6 +71,8 @@ def territory(p: RegionProfile) -> dict:
     link = {"Source": st.column_config.LinkColumn("Source")}
     ctx, pol, fig = context_frame(p.context), policies_frame(p.policies), figures_frame(
         p.official_figures)
+    for table in (pol, fig):  # a link only where it is a plain http(s) address
+        table["Source"] = table["Source"].map(clean_url)
     tabs = st.tabs([f"Context ({len(ctx)})", f"Policies ({len(pol)})",
                     f"Official SSE figures ({len(fig)})"])
     with tabs[0]:

@@ -40,7 +40,7 @@ from slugify import slugify
 
 from atlas import paths
 from atlas.build.population import EUROSTAT_TO_ISO2
-from atlas.ingest.values import normalise_country
+from atlas.ingest.values import clean_url, normalise_country
 from atlas.model.context import INDICATORS
 from atlas.model.provenance import write_sidecar
 from atlas.paths import CONTEXT_FILE, DEGURBA_FILE, POLICIES_FILE, TYPOLOGIES_FILE
@@ -706,7 +706,7 @@ def read_compiled(path: Path, columns: tuple[str, ...], nuts_codes: dict[str, se
         reason = ""
         if not row.get("source_url"):
             reason = "no source_url"
-        elif not re.match(r"https?://", row["source_url"]):
+        elif clean_url(row["source_url"]) is None:  # the rule every link the app shows follows
             reason = f"source_url is not an http(s) link ({row['source_url'][:60]!r})"
         elif numeric:
             try:
