@@ -19,7 +19,8 @@ import pandas as pd
 
 from atlas.paths import TAXONOMY_DIR
 
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.I)
+# A trailing dot is a fully qualified name ("boe.es."): the same host.
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\.?$", re.I)
 
 
 def clean_url(raw: object) -> str | None:
