@@ -72,5 +72,12 @@ def test_need_page_draws_its_chart_and_ranked_table_offline(app_url, offline_pag
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=TIMEOUT)
     page.get_by_text("High need, few known initiatives").first.wait_for(timeout=TIMEOUT)
     assert "need=youth_unemployment" in page.url
+    # a click on a dot selects its region: in the URL, and the profile link appears
+    dot = page.locator(".vega-embed svg .mark-symbol path").first
+    dot.wait_for(timeout=TIMEOUT)
+    box = dot.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => location.href.includes('region=')", timeout=TIMEOUT)
+    page.get_by_text("Open the selected region's profile").first.wait_for(timeout=TIMEOUT)
     offline_page.screenshot("need-youth-unemployment")
     assert offline_page.blocked == [], f"requests left localhost: {offline_page.blocked}"
