@@ -11,7 +11,7 @@ from atlas.model.layers import DETAIL_LAYERS, EXPORT_REGION_LAYERS
 from atlas.model.themes import theme_labels
 from atlas.present.exports import initiatives_frame
 from atlas.present.mapview import safe_link
-from atlas.text import ECHO_CHARS, fold_series
+from atlas.text import ECHO_CHARS, fold_strings
 from ui import data, exports, shell, state, widgets
 
 SORTS = ("Name", "Country", "Region", "Source", "Legal form", "Themes")
@@ -136,7 +136,7 @@ def _sort_key(column):
     """Sort text as people read it: case- and accent-insensitive, missing values last."""
     if pd.api.types.is_numeric_dtype(column):
         return column
-    return fold_series(column).where(column.notna())
+    return fold_strings(column).where(column.notna())  # vectorised: not name by name
 
 
 shell.run(main)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import folium
+import numpy as np
 import pandas as pd
 import shapely.geometry
 import streamlit as st
@@ -14,7 +15,7 @@ from atlas.geo.search import RegionSearch
 from atlas.model import credits
 from atlas.model.layers import LAYERS
 from atlas.present import offline
-from atlas.present.mapview import base_map, points_group
+from atlas.present.mapview import POPUP_CACHE_LIMIT, base_map, points_layer
 from atlas.text import ECHO_CHARS
 from atlas.text import inert_markdown as md
 from ui import data, folium_patch
@@ -107,7 +108,12 @@ def locator(
         points[points["lat"].notna() & points["lon"].notna()] if points is not None else None
     )
     if located is not None and len(located):
-        points_group(located, data.popups()).add_to(m)
+        # Bounded like the map: markers with popups up to the marker limit, cells above it;
+        # the cached popups of the whole table only while it is small (atlas.present.mapview).
+        whole = len(data.initiatives())
+        points_layer(located, np.ones(len(located), dtype=bool),
+                     data.popups if whole <= POPUP_CACHE_LIMIT else None,
+                     data.source_titles()).add_to(m)
         if bounds is None:
             pad = 0.05
             bounds = [[located["lat"].min() - pad, located["lon"].min() - pad],
