@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atlas.analysis.indicators import has_theme, region_table
+from atlas.analysis.indicators import has_theme, region_table, theme_counts
 from atlas.model import filters
 from atlas.model.filters import Filters, contains, mask, search_text
 from atlas.store.initiatives import theme_lists
@@ -85,3 +85,11 @@ def test_region_table_theme_share_is_the_same_with_or_without_theme_bits(rows, n
     pd.testing.assert_frame_equal(with_bits, without)
     assert has_theme(rows, "proximity").tolist() == [True, False, True, False, False]
     assert not has_theme(rows, "not-a-theme").any()
+
+
+def test_theme_counts_with_bits_equal_the_explode_of_the_lists(rows):
+    keep = np.arange(len(rows)) % 2 == 0
+    plain = rows.drop(columns="theme_bits")
+    assert theme_counts(rows).equals(theme_counts(plain))
+    assert theme_counts(rows, keep).equals(theme_counts(plain, keep))
+    assert theme_counts(rows, keep).equals(theme_counts(plain[keep]))

@@ -23,18 +23,28 @@ def region_counts(df: pd.DataFrame, layer_id: str, f: Filters = Filters()) -> pd
     return sub.dropna().value_counts().rename("initiatives")
 
 
-def theme_counts(df: pd.DataFrame) -> pd.Series:
-    """Initiatives carrying each theme (taxonomy order), plus `no_theme`."""
-    exploded = df["themes"].explode().dropna()
-    counts = exploded.value_counts().reindex(theme_ids(), fill_value=0)
-    counts[NO_THEME] = int((df["themes"].map(len) == 0).sum())
+def theme_counts(df: pd.DataFrame, keep: np.ndarray | None = None) -> pd.Series:
+    """Initiatives carrying each theme (taxonomy order), plus `no_theme`, among the rows
+    `keep` selects (all by default). With `theme_bits` it is one AND per theme on one column,
+    never a copy of the table nor an explode of its lists (seconds at a million rows)."""
+    if "theme_bits" in df:
+        bits = df["theme_bits"].to_numpy()
+        if keep is not None:
+            bits = bits[keep]
+        counts = pd.Series({t: int(np.count_nonzero(bits & b)) for t, b in bit_of().items()},
+                           dtype=int).reindex(theme_ids(), fill_value=0)
+        counts[NO_THEME] = int(np.count_nonzero(bits == 0))
+        return counts.astype(int)
+    themes = df["themes"] if keep is None else df["themes"][keep]
+    counts = themes.explode().dropna().value_counts().reindex(theme_ids(), fill_value=0)
+    counts[NO_THEME] = int((themes.map(len) == 0).sum())
     return counts.astype(int)
 
 
-def theme_mix(df: pd.DataFrame) -> pd.Series:
+def theme_mix(df: pd.DataFrame, keep: np.ndarray | None = None) -> pd.Series:
     """Share of initiatives carrying each theme (sums to more than 1: themes overlap)."""
-    n = len(df)
-    counts = theme_counts(df)
+    n = len(df) if keep is None else int(np.count_nonzero(keep))
+    counts = theme_counts(df, keep)
     return counts / n if n else counts.astype(float) * np.nan
 
 

@@ -285,8 +285,9 @@ def build_profile(
     row = rows.iloc[0]
     keep = mask(df, f)
     column = LAYERS[layer_id].column
-    in_region = df[keep & (df[column] == code).to_numpy()]
-    in_country = df[keep & (df["country"] == row["country"]).to_numpy()]
+    here = keep & (df[column] == code).to_numpy()
+    home = keep & (df["country"] == row["country"]).to_numpy()
+    in_region = df[here]  # the region's rows only: the table itself is never copied
     country = str(row["country"])
     country_pop, country_name = float("nan"), country
     if countries is not None:
@@ -312,12 +313,12 @@ def build_profile(
         rank_in_country=int(row["rank_in_country"]),
         regions_in_country=int((table["country"] == row["country"]).sum()),
         share_of_country=_float(row["share_of_country"]),
-        country_initiatives=len(in_country),
-        country_per_100k=_float(per_100k(len(in_country), country_pop)),
+        country_initiatives=int(home.sum()),
+        country_per_100k=_float(per_100k(int(home.sum()), country_pop)),
         all_initiatives=int(keep.sum()),
-        theme_mix=pd.DataFrame({"region": theme_mix(in_region),
-                                "country": theme_mix(in_country),
-                                "all": theme_mix(df[keep])}),
+        theme_mix=pd.DataFrame({"region": theme_mix(df, here),
+                                "country": theme_mix(df, home),
+                                "all": theme_mix(df, keep)}),
         legal_forms=category_mix(in_region, "legal_form"),
         by_source=in_region["source"].value_counts(),
         coverage=cov,
