@@ -93,3 +93,13 @@ def test_theme_counts_with_bits_equal_the_explode_of_the_lists(rows):
     assert theme_counts(rows).equals(theme_counts(plain))
     assert theme_counts(rows, keep).equals(theme_counts(plain, keep))
     assert theme_counts(rows, keep).equals(theme_counts(plain[keep]))
+
+
+def test_theme_shares_with_bits_equal_the_lists(rows):
+    from atlas.analysis.compare import theme_shares
+
+    themes = ["employment", "proximity", "no_theme"]
+    with_bits = theme_shares(rows, "nuts2", Filters(), themes)
+    plain = theme_shares(rows.drop(columns="theme_bits"), "nuts2", Filters(), themes)
+    pd.testing.assert_frame_equal(with_bits, plain)
+    assert with_bits.notna().all().all()

@@ -21,7 +21,7 @@ from atlas.model.filters import Filters, mask
 from atlas.model.layers import LAYERS
 from atlas.model.metrics import METRICS, THEME_SHARE_PREFIX
 from atlas.model.sources import SOURCES, short_titles
-from atlas.model.themes import NO_THEME, load_themes, theme_labels
+from atlas.model.themes import NO_THEME, bit_of, load_themes, theme_labels
 from atlas.text import clip
 
 MIN_REGIONS, MAX_REGIONS = 2, 6
@@ -166,15 +166,22 @@ def theme_shares(
 ) -> pd.DataFrame:
     """Share of each region's filtered initiatives carrying each theme (index: region code)."""
     column = LAYERS[layer_id].column
-    sub = df.loc[mask(df, f) & df[column].notna().to_numpy(), [column, "themes"]]
-    totals = sub[column].value_counts()
+    keep = mask(df, f) & df[column].notna().to_numpy()
+    codes = df[column][keep]
+    totals = codes.value_counts()
     out = pd.DataFrame(index=totals.index)
-    exploded = sub.explode("themes")
+    if "theme_bits" in df:  # one AND per theme on one column: no explode of the lists
+        bits = df["theme_bits"].to_numpy()[keep]
+        bit = bit_of()
+    else:
+        lists = df["themes"][keep]
     for theme in themes:
-        if theme == NO_THEME:
-            hits = sub.loc[sub["themes"].map(len) == 0, column].value_counts()
+        if "theme_bits" in df:
+            hit = bits == 0 if theme == NO_THEME else (bits & bit.get(theme, 0)) != 0
         else:
-            hits = exploded.loc[exploded["themes"] == theme, column].value_counts()
+            hit = (lists.map(len) == 0 if theme == NO_THEME
+                   else lists.map(lambda ts, t=theme: t in ts)).to_numpy(bool)
+        hits = codes[hit].value_counts()
         out[theme] = hits.reindex(totals.index, fill_value=0) / totals
     return out
 
