@@ -42,3 +42,14 @@ def test_xlsx_text_reads_back_exactly_and_never_as_a_formula():
     about = wb["About"]
     evil = about.cell(row=3, column=2)
     assert evil.value == "=evil" and evil.data_type == "s"
+
+
+def test_a_table_longer_than_a_worksheet_is_refused_before_writing(monkeypatch):
+    from atlas.present import exports as core
+
+    monkeypatch.setattr(core, "XLSX_MAX_ROWS", 4)  # Excel's 1,048,576, made small
+    assert core.xlsx_fits({"t": pd.DataFrame({"a": [1, 2, 3]})})  # 3 rows + header = 4
+    too_long = {"t": pd.DataFrame({"a": [1, 2, 3, 4]})}
+    assert not core.xlsx_fits(too_long)
+    with pytest.raises(ValueError, match="take the CSV"):
+        core.xlsx_bytes(too_long, [("title", "x")])

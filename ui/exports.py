@@ -23,12 +23,14 @@ from atlas.model.layers import LAYERS, geo_file
 from atlas.model.themes import theme_labels
 from atlas.present.exports import (
     SHARE_NOTE,
+    XLSX_MAX_ROWS,
     Provenance,
     csv_zip_bytes,
     points_geojson,
     provenance,
     regions_geojson,
     xlsx_bytes,
+    xlsx_fits,
 )
 from ui import data
 
@@ -90,11 +92,14 @@ def downloads(
         file_name=f"{stem}.zip", mime="application/zip", key=f"{key}_csv", on_click="ignore",
         icon=":material/download:", help="data.csv plus README.txt (sources, licences, filters)",
     )
+    fits = xlsx_fits(tables)
     cols[1].download_button(
-        "Excel (.xlsx)", data=partial(xlsx_bytes, tables, prov.items()),
-        file_name=f"{stem}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+        "Excel (.xlsx)", data=partial(xlsx_bytes, tables, prov.items()) if fits else b"",
+        file_name=f"{stem}.xlsx", key=f"{key}_xlsx", on_click="ignore", disabled=not fits,
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:", help="One sheet per table plus an 'About' sheet",
+        icon=":material/download:",
+        help="One sheet per table plus an 'About' sheet" if fits else
+        f"Excel holds at most {XLSX_MAX_ROWS - 1:,} rows per sheet: take the CSV",
     )
     if geojson is not None:
         cols[2].download_button(

@@ -62,12 +62,24 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return text.encode("utf-8-sig")
 
 
+# A worksheet holds at most 1,048,576 rows (Excel's limit), the header row included.
+XLSX_MAX_ROWS = 1_048_576
+
+
+def xlsx_fits(sheets: Mapping[str, pd.DataFrame]) -> bool:
+    """Every table fits one worksheet with its header row (else: offer the CSV)."""
+    return all(len(frame) < XLSX_MAX_ROWS for frame in sheets.values())
+
+
 def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], about: Sequence[tuple[str, str]]) -> bytes:
     """Workbook with one sheet per table plus an 'About' sheet (provenance key/value rows).
 
     Every text cell is written as an explicit string: nothing evaluates, and the text reads
-    back as shown (XML turns a bare carriage return into a line feed).
+    back as shown (XML turns a bare carriage return into a line feed). A table longer than a
+    worksheet is refused (ValueError) before anything is written: take the CSV.
     """
+    if not xlsx_fits(sheets):
+        raise ValueError(f"Excel holds at most {XLSX_MAX_ROWS:,} rows per sheet: take the CSV")
     from openpyxl import Workbook
     from openpyxl.cell.cell import TYPE_STRING
 
