@@ -125,8 +125,7 @@ def ranking_section(df, filters) -> None:
     themes = [t.id for t in load_themes() if t.round_table]
     table = layer_indicators(df, data.layer_table(layer), layer, filters, themes)
     if filters.areas or filters.traits:  # rank the regions of that territory only
-        keep = data.region_typology(layer, filters).reindex(table["Code"], fill_value=False)
-        table = table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+        table = table[data.in_territory(layer, filters, table["Code"])].reset_index(drop=True)
         st.caption(md(TYPOLOGY_RULE))
     numeric = [c for c in table.columns if c not in ("Region", "Code", "Country")
                and table[c].dtype.kind in "fiu"]

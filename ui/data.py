@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -229,11 +230,12 @@ def _layer_typology(layer_id: str, version: float, geo_version: float) -> pd.Dat
     return layer_typology(layer_id, load_typologies(), layer_table("nuts3"))
 
 
-def region_typology(layer_id: str, filters: Filters) -> pd.Series:
-    """True for the layer's regions (by code) whose typology passes the territory filters."""
+def in_territory(layer_id: str, filters: Filters, codes: pd.Series) -> np.ndarray:
+    """For each region code, whether its typology passes the territory filters (False for
+    codes without a typology: UK, outside NUTS)."""
     typo = _layer_typology(layer_id, _mtime(paths.TYPOLOGIES_FILE),
                            _mtime(geo_file("nuts3"), paths.GEO_DIR))
-    return typology_match(typo, filters)
+    return typology_match(typo, filters).reindex(codes, fill_value=False).to_numpy(dtype=bool)
 
 
 @st.cache_resource(show_spinner=False)
@@ -253,8 +255,7 @@ def region_figures(df: pd.DataFrame, layer_id: str, filters: Filters,
     (a region outside "rural" is not a rural region with 0 initiatives)."""
     table = region_table(df, layer_table(layer_id), layer_id, filters, theme=theme)
     if filters.areas or filters.traits:
-        keep = region_typology(layer_id, filters).reindex(table["code"], fill_value=False)
-        table = table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+        table = table[in_territory(layer_id, filters, table["code"])].reset_index(drop=True)
         table["rank_in_layer"] = table["initiatives"].rank(ascending=False, method="min")
         table["rank_in_country"] = table.groupby("country")["initiatives"].rank(
             ascending=False, method="min")
