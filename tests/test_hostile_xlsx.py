@@ -61,6 +61,10 @@ LOADED = {
     "missing-sheet-part.xlsx": (GOOD, [2, 3]),
 }
 
+# The budget README promises for every hostile file (tests/test_hostile_budget.py measures it
+# end to end): reading alone stays within it on two busy cores (15 s was at the margin).
+BUDGET_S = 30
+
 
 def test_every_hostile_workbook_has_an_expected_outcome():
     assert set(REFUSED) | set(LOADED) == set(hostile.FILES)
@@ -87,7 +91,7 @@ def test_hostile_workbook_is_refused_with_its_reason(name, outcomes):
     found, seconds = outcomes[name]
     assert isinstance(found, ImportFailure), (name, found)
     assert REFUSED[name] in str(found)
-    assert seconds < 15, (name, seconds)
+    assert seconds < BUDGET_S, (name, seconds)
 
 
 @pytest.mark.parametrize("name", sorted(LOADED))
@@ -98,7 +102,7 @@ def test_hostile_workbook_loads_the_rows_it_holds(name, outcomes):
     assert found.cells.values.tolist() == rows
     assert found.lines.tolist() == lines
     assert found.read == len(rows) and not found.rejected
-    assert seconds < 15, (name, seconds)
+    assert seconds < BUDGET_S, (name, seconds)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
