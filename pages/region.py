@@ -26,7 +26,12 @@ from atlas.model.classify import fmt_number, fmt_percent
 from atlas.model.filters import mask
 from atlas.model.layers import EXPORT_REGION_LAYERS, LAYERS
 from atlas.model.themes import theme_labels
-from atlas.present.exports import SHARE_NOTE, initiatives_frame, regions_geojson
+from atlas.present.exports import (
+    SHARE_NOTE,
+    initiatives_blocks,
+    initiatives_frame,
+    regions_geojson,
+)
 from atlas.text import ECHO_CHARS
 from ui import data, exports, shell, state, takeaways, widgets
 
@@ -177,7 +182,10 @@ def profile(df, filters, layer: str, code: str) -> None:
                      column_config={"Website": st.column_config.LinkColumn("Website")})
         prov = exports.about(f"Initiatives in {p.name} ({code})", filters,
                              here["source"].unique())
-        exports.initiatives_downloads("r_list", f"{code} initiatives", listing, here, prov)
+        exports.initiatives_downloads(  # `here` keeps the rows' positions in `df`
+            "r_list", f"{code} initiatives",
+            initiatives_blocks(df, here.index.to_numpy(), names, labels, data.source_titles()),
+            prov)
     with tabs[1]:
         a, b = st.columns(2)
         a.dataframe(legal, hide_index=True, column_config=shares)

@@ -21,10 +21,12 @@ def table(at: AppTest):
     return at.dataframe[0].value
 
 
-def test_every_initiative_listed_with_the_promised_columns():
+def test_one_page_of_every_initiative_listed_with_the_promised_columns():
     at = open_page()
     shown = table(at)
-    assert len(shown) == 9181
+    assert len(shown) == 50  # one page is built and sent, not the whole table
+    assert any(c.value.startswith("9,181 initiatives match") for c in at.caption)
+    assert at.number_input(key="d_page").value == 1
     for column in ("Name", "Themes", "Legal form", "Region", "Country", "Source"):
         assert column in shown.columns
     names = [fold(n) for n in shown["Name"].head(50)]
@@ -36,7 +38,7 @@ def test_every_initiative_listed_with_the_promised_columns():
 def test_search_is_accent_insensitive_and_in_the_url():
     at = open_page({"dq": "cafe"})
     shown = table(at)
-    assert 0 < len(shown) < 9181
+    assert 0 < len(shown) <= 50
     assert any("Café" in n for n in shown["Name"])
     assert at.query_params["dq"] == "cafe"
 
@@ -85,3 +87,46 @@ def test_website_is_a_link_button_and_description_plain_text():
 def test_unknown_id_in_the_url_gives_a_message():
     at = open_page({"id": "susy:nope<script>"})
     assert any("There is no initiative" in w.value for w in at.warning)
+
+
+def test_pages_follow_the_global_order_and_the_url():
+    at = open_page()
+    first = table(at)
+    at.button(key="d_next").click().run()
+    second = table(at)
+    assert at.number_input(key="d_page").value == 2 and at.query_params["dpage"] == "2"
+    names = [fold(n) for n in [*first["Name"], *second["Name"]]]
+    assert names == sorted(names)  # page 2 continues page 1's order
+    assert set(first["ID"]).isdisjoint(second["ID"])
+    again = open_page({"dpage": "2"})
+    assert table(again)["ID"].tolist() == second["ID"].tolist()  # a shared link, same rows
+    at.text_input(key="d_q").set_value("coop").run()  # a new search starts at page 1
+    assert at.number_input(key="d_page").value == 1 and "dpage" not in at.query_params
+
+
+def test_page_numbers_past_the_end_and_page_sizes():
+    at = open_page({"dpage": "99999999", "dsize": "200", "country": "IT"})
+    pages = at.number_input(key="d_page")
+    assert pages.value == pages.max >= 1  # clamped to the last page
+    assert 0 < len(table(at)) <= 200
+    assert open_page({"dsize": "7"}).selectbox(key="d_size").value == 50  # not offered
+
+
+def test_sort_is_over_every_match_not_only_the_page():
+    df = load_initiatives()
+    at = open_page()
+    at.selectbox(key="d_sort").set_value("Country").run()
+    at.toggle(key="d_desc").set_value(True).run()
+    top = sorted(df["country"].dropna().unique())[-1]
+    first = table(at)["Country"].tolist()
+    assert first[0] == top and first == sorted(first, reverse=True)
+    last = at.number_input(key="d_page")
+    last.set_value(last.max).run()
+    tail = table(at)["Country"].dropna().tolist()  # missing countries come last
+    assert not tail or max(tail) <= min(first)
+
+
+def test_detail_of_a_row_on_another_page_says_it_does_not_match():
+    at = open_page({"id": FOOD_BANK, "country": "IT"})
+    assert at.subheader[0].value == "Bulgarian Food Bank"
+    assert any("does not match the current filters" in c.value for c in at.caption)

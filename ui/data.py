@@ -18,11 +18,13 @@ import streamlit as st
 
 from atlas import paths
 from atlas.analysis.context import typology_match
+from atlas.analysis.directory import sort_order, sort_ranks
 from atlas.analysis.indicators import region_table
 from atlas.geo.regions import background_outlines, load_layer
 from atlas.model.filters import Filters
 from atlas.model.layers import LAYER_IDS, geo_file
 from atlas.model.provenance import all_sidecars
+from atlas.model.themes import theme_labels
 from atlas.present.mapview import MapShapes, map_shapes, popup_parts
 from atlas.store.catalogue import Catalogue, Dataset
 from atlas.store.catalogue import catalogue as make_catalogue
@@ -336,3 +338,54 @@ def popups() -> pd.DataFrame:
         return pd.concat([shared, _popup_parts(rows)])
 
     return _overlay(_POPUPS_KEY, shared, build)
+
+
+@st.cache_resource(show_spinner=False)
+def region_names(layer_id: str) -> dict[str, str]:
+    """Region name by code, for one layer."""
+    table = layer_table(layer_id)
+    return dict(zip(table["code"], table["name"], strict=True))
+
+
+# ---------------------------------------------------------------- the directory at any size
+
+
+@st.cache_resource(show_spinner="Sorting the directory…", max_entries=8)
+def _directory_ranks(version: tuple, sort_by: str) -> np.ndarray:
+    from atlas.model.layers import EXPORT_REGION_LAYERS
+
+    names = {lid: region_names(lid) for lid in EXPORT_REGION_LAYERS}
+    ranks = sort_ranks(initiatives(), sort_by, names, theme_labels(), source_titles())
+    ranks.flags.writeable = False  # shared by every session
+    return ranks
+
+
+@st.cache_resource(show_spinner="Sorting the directory…", max_entries=8)
+def _directory_order(version: tuple, sort_by: str, descending: bool) -> np.ndarray:
+    names = _directory_ranks(version, "Name")
+    key = names if sort_by == "Name" else _directory_ranks(version, sort_by)
+    order = sort_order(key, names, descending)
+    order.flags.writeable = False
+    return order
+
+
+def directory_order(sort_by: str, descending: bool) -> np.ndarray:
+    """Positions of every row of `initiatives()` in the directory's order for `sort_by`:
+    computed once per table and server (a million rows: about a second), then shared."""
+    return _directory_order(version(), sort_by, descending)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _id_index(version: tuple) -> pd.Index:
+    return pd.Index(initiatives()["id"])
+
+
+def position_of(initiative_id: str) -> int | None:
+    """Row position of an initiative in `initiatives()` by id (a hash lookup, not a scan);
+    None if there is none."""
+    index = _id_index(version())
+    if index.is_unique:
+        found = int(index.get_indexer([initiative_id])[0])
+        return found if found >= 0 else None
+    hits = np.flatnonzero(index == initiative_id)
+    return int(hits[0]) if len(hits) else None

@@ -24,7 +24,9 @@ from atlas.model.themes import theme_labels
 from atlas.present.exports import (
     SHARE_NOTE,
     XLSX_MAX_ROWS,
+    Blocks,
     Provenance,
+    Table,
     csv_zip_bytes,
     points_geojson,
     provenance,
@@ -79,7 +81,7 @@ def _stem(name: str) -> str:
 def downloads(
     key: str,
     name: str,
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, Table],
     prov: Provenance,
     geojson: Callable[[], bytes] | None = None,
 ) -> None:
@@ -109,14 +111,14 @@ def downloads(
         )
 
 
-def initiatives_downloads(
-    key: str, name: str, table: pd.DataFrame, rows: pd.DataFrame, prov: Provenance
-) -> None:
-    """Downloads of an initiatives table; `rows` are the initiatives behind it (same order),
-    whose points make the GeoJSON."""
-    lon, lat = rows["lon"].to_numpy(), rows["lat"].to_numpy()
+def initiatives_downloads(key: str, name: str, table: Blocks, prov: Provenance) -> None:
+    """Downloads of an initiatives table given in blocks (`exports.initiatives_blocks`): each
+    file is written block by block when its button is clicked, whatever the table's size."""
+    rows = f"all {table.rows:,} rows" if table.rows != 1 else "the one row"
+    st.caption(f"Downloads hold {rows}, in the order shown; a large file takes a while to "
+               "prepare (its button spins until the download starts).")
     downloads(key, name, {"Initiatives": table}, prov,
-              geojson=partial(points_geojson, table, lon, lat, prov))
+              geojson=partial(points_geojson, table, None, None, prov))
 
 
 def region_geometries(layer_id: str, codes: Iterable[str]) -> list:

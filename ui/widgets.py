@@ -30,10 +30,7 @@ def search_index() -> RegionSearch:
     return RegionSearch(data.region_index().names)
 
 
-@st.cache_resource(show_spinner=False)
-def region_names(layer_id: str) -> dict[str, str]:
-    table = data.layer_table(layer_id)
-    return dict(zip(table["code"], table["name"], strict=True))
+region_names = data.region_names
 
 
 def country_name(code: str) -> str:

@@ -9,19 +9,22 @@ string cells, so they read back unchanged and still never evaluate.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import json
+import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 import shapely.geometry
 
-from atlas.model.layers import EXPORT_REGION_LAYERS, LAYERS
+from atlas.analysis.directory import region_of
 from atlas.model.sources import SOURCES, short_titles
 from atlas.paths import INITIATIVES_FILE
 
@@ -36,70 +39,142 @@ def neutralise(value: object) -> object:
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text cell neutralised (numbers, including negatives, untouched)."""
+    """A copy with every text cell neutralised (numbers, including negatives, untouched);
+    vectorised for Arrow-backed text, so a million-row export is not a million calls."""
     out = df.copy()
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise)
+        values = out[column]
+        if pd.api.types.is_string_dtype(values) and values.dtype != object:
+            risky = values.str.match(_FORMULA_PATTERN).fillna(False).to_numpy(bool)
+            if risky.any():
+                out[column] = values.where(~risky, "'" + values)
+        elif values.dtype == object:
+            out[column] = values.map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
+
+
+_FORMULA_PATTERN = r"[=+\-@\t\r]"
 
 
 def flatten_lists(df: pd.DataFrame, sep: str = "; ") -> pd.DataFrame:
     """List cells (themes) joined as text, for flat formats."""
     out = df.copy()
     for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, list | tuple)).any():
+        if out[column].dtype == object and out[column].map(
+                lambda v: isinstance(v, list | tuple)).any():
             out[column] = out[column].map(
                 lambda v: sep.join(map(str, v)) if isinstance(v, list | tuple) else v
             )
     return out
 
 
+# ------------------------------------------------------------------------------ tables in blocks
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """A table too big to build at once, made block by block when an export is written: its
+    row count (known up front, for Excel's limit) and a function yielding its blocks, each a
+    DataFrame with the same columns; `points` optionally yields each block's (lon, lat)."""
+
+    rows: int
+    make: Callable[[], Iterator[pd.DataFrame]]
+    points: Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]] | None = None
+
+
+Table = pd.DataFrame | Blocks
+
+
+def blocks(table: Table) -> Iterator[pd.DataFrame]:
+    """The blocks of a table (a DataFrame is one block)."""
+    if isinstance(table, Blocks):
+        yield from table.make()
+    else:
+        yield table
+
+
+def row_count(table: Table) -> int:
+    return table.rows if isinstance(table, Blocks) else len(table)
+
+
+def write_csv(table: Table, out: BinaryIO) -> None:
+    """Comment-free UTF-8 CSV (with BOM so Excel reads accents), formulas neutralised,
+    written block by block (memory: one block, not the whole table)."""
+    out.write(codecs.BOM_UTF8)
+    header = True
+    for block in blocks(table):
+        text = neutralise_frame(flatten_lists(block)).to_csv(
+            index=False, header=header, quoting=csv.QUOTE_NONNUMERIC)
+        out.write(text.encode("utf-8"))
+        header = False
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """Comment-free UTF-8 CSV (with BOM so Excel reads accents), formulas neutralised."""
-    text = neutralise_frame(flatten_lists(df)).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)
-    return text.encode("utf-8-sig")
+    """`write_csv` of one table, as bytes."""
+    buf = io.BytesIO()
+    write_csv(df, buf)
+    return buf.getvalue()
 
 
 # A worksheet holds at most 1,048,576 rows (Excel's limit), the header row included.
 XLSX_MAX_ROWS = 1_048_576
 
 
-def xlsx_fits(sheets: Mapping[str, pd.DataFrame]) -> bool:
+def xlsx_fits(sheets: Mapping[str, Table]) -> bool:
     """Every table fits one worksheet with its header row (else: offer the CSV)."""
-    return all(len(frame) < XLSX_MAX_ROWS for frame in sheets.values())
+    return all(row_count(frame) < XLSX_MAX_ROWS for frame in sheets.values())
 
 
-def xlsx_bytes(sheets: Mapping[str, pd.DataFrame], about: Sequence[tuple[str, str]]) -> bytes:
-    """Workbook with one sheet per table plus an 'About' sheet (provenance key/value rows).
+def write_xlsx(sheets: Mapping[str, Table], about: Sequence[tuple[str, str]],
+               out: BinaryIO) -> None:
+    """Workbook with one sheet per table plus an 'About' sheet (provenance key/value rows),
+    streamed row by row (XlsxWriter's constant-memory mode).
 
-    Every text cell is written as an explicit string: nothing evaluates, and the text reads
-    back as shown (XML turns a bare carriage return into a line feed). A table longer than a
-    worksheet is refused (ValueError) before anything is written: take the CSV.
+    Every text cell is written as a string, never as a formula, URL or number: nothing
+    evaluates, and the text reads back as shown (a carriage return becomes a line feed, as
+    XML would make it). A table longer than a worksheet is refused (ValueError) before
+    anything is written: take the CSV.
     """
     if not xlsx_fits(sheets):
         raise ValueError(f"Excel holds at most {XLSX_MAX_ROWS:,} rows per sheet: take the CSV")
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
+    import xlsxwriter
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    tables = dict(sheets)
+    tables: dict[str, Table] = dict(sheets)
     tables["About"] = pd.DataFrame(list(about), columns=["field", "value"])
-    for name, frame in tables.items():
-        ws = wb.create_sheet(title=name[:31])
-        flat = flatten_lists(frame)
-        ws.append([str(c) for c in flat.columns])
-        for row in flat.itertuples(index=False):
-            ws.append([None if _missing(v) else v for v in row])
-        for row in ws.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = TYPE_STRING
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "strings_to_numbers": False})
+    try:
+        for name, table in tables.items():
+            ws = wb.add_worksheet(name[:31])
+            r = 0
+            for block in blocks(table):
+                flat = flatten_lists(block)
+                if r == 0:
+                    ws.write_row(0, 0, [str(c) for c in flat.columns])
+                    r = 1
+                for row in flat.itertuples(index=False):
+                    ws.write_row(r, 0, [_xlsx_cell(v) for v in row])
+                    r += 1
+    finally:
+        wb.close()
+
+
+def xlsx_bytes(sheets: Mapping[str, Table], about: Sequence[tuple[str, str]]) -> bytes:
+    """`write_xlsx`, as bytes."""
     buf = io.BytesIO()
-    wb.save(buf)
+    write_xlsx(sheets, about, buf)
     return buf.getvalue()
+
+
+def _xlsx_cell(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _missing(value: object) -> bool:
@@ -230,18 +305,32 @@ def provenance(
 # ------------------------------------------------------------------------------ CSV in a ZIP
 
 
-def csv_zip_bytes(tables: Mapping[str, pd.DataFrame], about: Provenance) -> bytes:
-    """ZIP with one comment-free CSV per table and README.txt (the provenance).
+def write_csv_zip(tables: Mapping[str, Table], about: Provenance, out: BinaryIO) -> None:
+    """ZIP with one comment-free CSV per table and README.txt (the provenance), each CSV
+    compressed as it is written.
 
     A single table is written as `data.csv`; several as `<name>.csv` each.
     """
     names = ["data.csv"] if len(tables) == 1 else [f"{_slug(name)}.csv" for name in tables]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, frame in zip(names, tables.values(), strict=True):
-            zf.writestr(name, csv_bytes(frame))
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, table in zip(names, tables.values(), strict=True):
+            with zf.open(name, "w", force_zip64=True) as member:
+                write_csv(table, member)
         zf.writestr("README.txt", about.readme(names).encode("utf-8"))
-    return buf.getvalue()
+
+
+def csv_zip_bytes(tables: Mapping[str, Table], about: Provenance) -> bytes:
+    """`write_csv_zip`, as bytes."""
+    return spooled(write_csv_zip, tables, about)
+
+
+def spooled(write: Callable[..., None], *args) -> bytes:
+    """What `write(*args, out)` writes, through a temporary file: the export in memory once
+    (as the bytes returned), not twice as a growing buffer would hold it."""
+    with tempfile.TemporaryFile() as out:
+        write(*args, out)
+        out.seek(0)
+        return out.read()
 
 
 def _slug(text: str) -> str:
@@ -251,57 +340,70 @@ def _slug(text: str) -> str:
 # ------------------------------------------------------------------------------ GeoJSON
 
 
-def _json_value(value: object) -> object:
-    """A cell as plain JSON: NaN/None → null, numpy scalars → Python, lists kept."""
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_json_value(v) for v in value]
-    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _feature_collection(
-    table: pd.DataFrame, geometries: Sequence[dict | None], about: Provenance
-) -> bytes:
-    """GeoJSON text: one feature per table row, properties exactly the row's cells.
+def write_feature_collection(
+    parts: Iterable[tuple[pd.DataFrame, Sequence[str | None]]], about: Provenance,
+    out: BinaryIO,
+) -> None:
+    """GeoJSON text, block by block: one feature per table row, properties exactly the row's
+    cells; each block comes with its rows' geometries as GeoJSON text (None: no geometry).
 
     Text goes out verbatim (JSON strings never evaluate, and GIS tools read them as text), so a
-    GeoJSON export reads back equal to the table shown.
+    GeoJSON export reads back equal to the table shown. Properties are written by pandas'
+    JSON writer (missing values as null), not cell by cell.
     """
-    columns = [str(c) for c in table.columns]
-    features = [
-        {
-            "type": "Feature",
-            "geometry": geometry,
-            "properties": {c: _json_value(v) for c, v in zip(columns, row, strict=True)},
-        }
-        for row, geometry in zip(table.itertuples(index=False), geometries, strict=True)
-    ]
-    collection = {"type": "FeatureCollection", "metadata": about.as_dict(), "features": features}
-    return json.dumps(collection, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    head = {"type": "FeatureCollection", "metadata": about.as_dict(), "features": []}
+    text = json.dumps(head, ensure_ascii=False, allow_nan=False)
+    out.write(text[:-2].encode("utf-8"))  # up to "features": [
+    first = True
+    for frame, geometries in parts:
+        if not len(frame):
+            continue
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
+        lines = frame.to_json(orient="records", lines=True, force_ascii=False,
+                              double_precision=15).splitlines()
+        features = ",".join(
+            f'{{"type":"Feature","geometry":{g or "null"},"properties":{p}}}'
+            for g, p in zip(geometries, lines, strict=True))
+        out.write(((",") if not first else "").encode("utf-8") + features.encode("utf-8"))
+        first = False
+    out.write(b"]}")
 
 
-def points_geojson(
-    table: pd.DataFrame, lon: Sequence[float], lat: Sequence[float], about: Provenance
-) -> bytes:
-    """Initiatives as Point features (null geometry where a record has no usable point)."""
-    geometries = [
-        None if _json_value(x) is None or _json_value(y) is None
-        else {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]}
-        for x, y in zip(lon, lat, strict=True)
-    ]
-    return _feature_collection(table, geometries, about)
+def point_geometries(lon: Sequence[float], lat: Sequence[float]) -> list[str | None]:
+    """GeoJSON Points (6 decimals, about 10 cm) as text; None where a record has no point."""
+    x = pd.to_numeric(pd.Series(lon, dtype=object), errors="coerce").to_numpy(float)
+    y = pd.to_numeric(pd.Series(lat, dtype=object), errors="coerce").to_numpy(float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = np.round(x, 6).tolist(), np.round(y, 6).tolist()
+    return [f'{{"type":"Point","coordinates":[{a!r},{b!r}]}}' if good else None
+            for a, b, good in zip(x, y, ok.tolist(), strict=True)]
+
+
+def write_points_geojson(table: Table, lon: Sequence[float] | None,
+                         lat: Sequence[float] | None, about: Provenance, out: BinaryIO) -> None:
+    """Initiatives as Point features (null geometry where a record has no usable point); a
+    `Blocks` table brings its own points."""
+    if isinstance(table, Blocks):
+        if table.points is None:
+            raise ValueError("these blocks have no points")
+        parts = ((frame, point_geometries(x, y))
+                 for frame, (x, y) in zip(table.make(), table.points(), strict=True))
+    else:
+        parts = [(table, point_geometries(lon, lat))]
+    write_feature_collection(parts, about, out)
+
+
+def points_geojson(table: Table, lon: Sequence[float] | None, lat: Sequence[float] | None,
+                   about: Provenance) -> bytes:
+    """`write_points_geojson`, as bytes."""
+    return spooled(write_points_geojson, table, lon, lat, about)
 
 
 def regions_geojson(table: pd.DataFrame, geometry: Sequence, about: Provenance) -> bytes:
     """Regions with their indicators: `geometry` holds one shapely geometry per table row."""
-    return _feature_collection(
-        table, [None if g is None else shapely.geometry.mapping(g) for g in geometry], about
-    )
+    shapes = [None if g is None else json.dumps(shapely.geometry.mapping(g), allow_nan=False)
+              for g in geometry]
+    return spooled(write_feature_collection, [(table, shapes)], about)
 
 
 def read_geojson_table(data: bytes) -> tuple[pd.DataFrame, dict]:
@@ -332,13 +434,7 @@ def initiatives_frame(
     in the UK, else the state or province); the first layer holding the
     initiative gives its Region. `source_titles` names sources (shipped ones by default).
     """
-    region = pd.Series(None, index=df.index, dtype=object)
-    code = pd.Series(None, index=df.index, dtype=object)
-    for layer_id in EXPORT_REGION_LAYERS:
-        column = LAYERS[layer_id].column
-        todo = code.isna() & df[column].notna()
-        code[todo] = df.loc[todo, column]
-        region[todo] = df.loc[todo, column].map(dict(region_names.get(layer_id, {})))
+    code, region = region_of(df, region_names)
     titles = short_titles()
     titles.update(source_titles or {})
     out = pd.DataFrame(
@@ -359,3 +455,32 @@ def initiatives_frame(
         }
     )
     return out.astype(object).where(out.notna(), None).reset_index(drop=True)
+
+
+EXPORT_BLOCK_ROWS = 50_000  # rows per block: tens of MB at most while an export is written
+
+
+def initiatives_blocks(
+    df: pd.DataFrame,
+    positions: np.ndarray,
+    region_names: Mapping[str, Mapping[str, str]],
+    theme_labels: Mapping[str, str],
+    source_titles: Mapping[str, str] | None = None,
+    block_rows: int = EXPORT_BLOCK_ROWS,
+) -> Blocks:
+    """The initiatives table of `df`'s rows at `positions` (in that order), as blocks made when
+    an export is written, with each block's points for GeoJSON."""
+    starts = range(0, len(positions), block_rows)
+
+    def make() -> Iterator[pd.DataFrame]:
+        for i in starts:
+            rows = df.iloc[positions[i:i + block_rows]]
+            yield initiatives_frame(rows, region_names, theme_labels, source_titles)
+
+    def points() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        lon, lat = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+        for i in starts:
+            chunk = positions[i:i + block_rows]
+            yield lon[chunk], lat[chunk]
+
+    return Blocks(len(positions), make, points)
